@@ -42,9 +42,9 @@ function describeStatement(sa) {
   const res = [...list(e.resources).map((r) => ['Resource', r]), ...list(e.notResources).map((r) => ['NotResource', r])]
   if (res.length) {
     bits.push(
-      `resource ${e.resourceMatch ? 'matches' : 'does not match'} (` +
+      `resource ${e.resourceMatch ? 'in scope' : 'out of scope'} (` +
         res
-          .map(([kind, r]) => `${kind} ${r.resource}${r.resolvedValue && r.resolvedValue !== r.resource ? ` -> ${r.resolvedValue}` : ''}: ${r.matches ? 'match' : r.mismatchReason ?? 'no match'}${r.errors ? ` [${r.errors.join('; ')}]` : ''}`)
+          .map(([kind, r]) => `${kind} ${r.resource}${r.resolvedValue && r.resolvedValue !== r.resource ? ` -> ${r.resolvedValue}` : ''}: ${r.matches ? 'matches the request' : r.mismatchReason ?? 'no match'}${r.errors ? ` [${r.errors.join('; ')}]` : ''}`)
           .join(', ') +
         ')'
     )
@@ -171,6 +171,9 @@ if (negativeControls.length && lockouts === 0) {
   console.log('NEGATIVE CONTROL: no table reproduced the first-sign-in lockout (iam:ChangePassword without MFA ExplicitlyDenied)')
   malformed++
 }
-console.log(`${tableFiles.length} tables, ${malformed} malformed or rejected scenarios/tables, ${lockouts} first-sign-in lockout(s) detected in negative controls`)
+console.log(
+  `${tableFiles.length} table(s); ${mismatches} mismatch(es); ${malformed} malformed or rejected table(s)/scenario(s)` +
+    (negativeControls.length ? `; ${lockouts} first-sign-in lockout(s) detected in negative controls` : '')
+)
 console.log(`policy-sim: ${passed} passed, ${mismatches + malformed} failed`)
 process.exit(malformed ? 2 : mismatches ? 1 : 0)

@@ -112,7 +112,9 @@ export function makeResolver(template, opts = {}) {
         return condition(arg, where)
       case 'Fn::Equals': {
         if (!Array.isArray(arg) || arg.length !== 2) throw new TemplateError(`${where}: Fn::Equals needs two values`)
-        const [a, b] = arg.map((x, i) => resolve(x, `${where}.Fn::Equals[${i}]`))
+        // CloudFormation compares the string forms: Ref of a Number parameter is "0", a literal may be 0.
+        const norm = (v) => (typeof v === 'number' || typeof v === 'boolean' ? String(v) : v)
+        const [a, b] = arg.map((x, i) => norm(resolve(x, `${where}.Fn::Equals[${i}]`)))
         return JSON.stringify(a) === JSON.stringify(b)
       }
       case 'Fn::Not':
@@ -194,6 +196,7 @@ export function makeResolver(template, opts = {}) {
         }
         case 'Fn::Join': {
           if (!Array.isArray(arg) || arg.length !== 2) throw new TemplateError(`${where}: Fn::Join needs [delimiter, list]`)
+          if (typeof arg[0] !== 'string') throw new TemplateError(`${where}: the Fn::Join delimiter must be a literal string (CloudFormation allows no function there)`)
           const list = resolve(arg[1], `${where}.Fn::Join`)
           if (!Array.isArray(list)) throw new TemplateError(`${where}: Fn::Join needs a list`)
           return list.map((x) => {
@@ -210,6 +213,7 @@ export function makeResolver(template, opts = {}) {
         }
         case 'Fn::Split': {
           if (!Array.isArray(arg) || arg.length !== 2) throw new TemplateError(`${where}: Fn::Split needs [delimiter, string]`)
+          if (typeof arg[0] !== 'string') throw new TemplateError(`${where}: the Fn::Split delimiter must be a literal string`)
           const s = resolve(arg[1], where)
           if (typeof s !== 'string') throw new TemplateError(`${where}: Fn::Split needs a string`)
           return s.split(arg[0])
@@ -273,6 +277,8 @@ export function rolePolicies(template, roleId, opts = {}) {
   }
 
   const managedPolicyFor = (raw, where) => {
+    while (raw && typeof raw === 'object' && !Array.isArray(raw) && raw['Fn::If']) raw = resolveIfShallow(r, raw)
+    if (raw === r.NO_VALUE) return null
     // A Ref (or GetAtt ...PolicyArn) to an AWS::IAM::ManagedPolicy in this template: use its document.
     for (const [id, v] of Object.entries(res)) {
       if (v.Type !== 'AWS::IAM::ManagedPolicy') continue
@@ -310,8 +316,6 @@ export function rolePolicies(template, roleId, opts = {}) {
       })
     } else {
       list.forEach((raw, i) => {
-        if (raw && raw['Fn::If']) raw = resolveIfShallow(r, raw)
-        if (raw === r.NO_VALUE) return
         const p = managedPolicyFor(raw, `${roleId}.ManagedPolicyArns[${i}]`)
         if (p) identityPolicies.push(p)
       })
@@ -345,7 +349,9 @@ export function rolePolicies(template, roleId, opts = {}) {
 // For a ManagedPolicyArns element of the form Fn::If [cond, a, b]: pick the branch without
 // resolving it, so that a Ref to a template ManagedPolicy is still recognised.
 function resolveIfShallow(r, node) {
-  const [cond, a, b] = node['Fn::If']
+  const args = node['Fn::If']
+  if (!Array.isArray(args) || args.length !== 3) throw new TemplateError('Fn::If needs [condition, then, else]')
+  const [cond, a, b] = args
   const chosen = r.condition(cond, 'ManagedPolicyArns') ? a : b
   if (refersTo(chosen, 'AWS::NoValue')) return r.NO_VALUE
   return chosen

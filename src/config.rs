@@ -1,0 +1,236 @@
+//! Configuration from the environment, checked once at start-up.
+
+use crate::employee::{Email, GroupName, UserPath};
+
+/// Everything the function needs to know about where and how it may onboard.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// ARN of the customer-managed self-manage credentials policy (`SELF_MANAGE_POLICY_ARN`).
+    pub self_manage_policy_arn: String,
+    /// Verified SES sender (`SENDER_EMAIL`).
+    pub sender: Email,
+    /// Path new users are created under (`USER_PATH`, default `/`).
+    pub user_path: UserPath,
+    /// Permissions boundary attached to every new user (`PERMISSIONS_BOUNDARY_ARN`).
+    pub permissions_boundary_arn: Option<String>,
+    /// Groups an employee may be added to (`ALLOWED_GROUPS`, comma-separated).
+    pub allowed_groups: Vec<GroupName>,
+    /// Console sign-in URL for the email (`SIGNIN_URL`); derived from the account when absent.
+    pub signin_url: Option<String>,
+    /// SES configuration set (`SES_CONFIGURATION_SET`).
+    pub ses_configuration_set: Option<String>,
+    /// Secrets Manager secret holding the webhook HMAC key (`WEBHOOK_SECRET_ARN`).
+    pub webhook_secret_arn: Option<String>,
+    /// EventBridge `source` accepted for `Employee Hired` events (`EVENTBRIDGE_SOURCE`).
+    pub eventbridge_source: Option<String>,
+}
+
+/// A configuration variable that is missing or invalid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("configuration variable {variable}: {reason}")]
+pub struct ConfigError {
+    /// The environment variable's name.
+    pub variable: &'static str,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `lookup` (empty values count as unset).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let fail = |variable: &'static str, reason: String| ConfigError { variable, reason };
+        let required = |variable: &'static str| {
+            get(variable).ok_or_else(|| fail(variable, "is required".into()))
+        };
+
+        let self_manage_policy_arn = required("SELF_MANAGE_POLICY_ARN")?;
+        check_iam_arn(&self_manage_policy_arn, "policy/")
+            .map_err(|r| fail("SELF_MANAGE_POLICY_ARN", r))?;
+        let sender =
+            Email::parse(&required("SENDER_EMAIL")?).map_err(|r| fail("SENDER_EMAIL", r))?;
+        let user_path = UserPath::parse(&get("USER_PATH").unwrap_or_else(|| "/".into()))
+            .map_err(|r| fail("USER_PATH", r))?;
+        let permissions_boundary_arn = get("PERMISSIONS_BOUNDARY_ARN");
+        if let Some(arn) = &permissions_boundary_arn {
+            check_iam_arn(arn, "policy/").map_err(|r| fail("PERMISSIONS_BOUNDARY_ARN", r))?;
+        }
+        let allowed_groups = get("ALLOWED_GROUPS")
+            .map(|list| {
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|g| !g.is_empty())
+                    .map(|g| {
+                        GroupName::parse(g)
+                            .map_err(|r| fail("ALLOWED_GROUPS", format!("group {g:?} {r}")))
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .transpose()?
+            .unwrap_or_default();
+        let signin_url = get("SIGNIN_URL");
+        if let Some(url) = &signin_url
+            && (!url.starts_with("https://") || url.contains(char::is_whitespace))
+        {
+            return Err(fail("SIGNIN_URL", "must be an https:// URL".into()));
+        }
+        let webhook_secret_arn = get("WEBHOOK_SECRET_ARN");
+        if let Some(arn) = &webhook_secret_arn
+            && !(arn.starts_with("arn:") && arn.contains(":secretsmanager:"))
+        {
+            return Err(fail(
+                "WEBHOOK_SECRET_ARN",
+                "must be a Secrets Manager secret ARN".into(),
+            ));
+        }
+        Ok(Self {
+            self_manage_policy_arn,
+            sender,
+            user_path,
+            permissions_boundary_arn,
+            allowed_groups,
+            signin_url,
+            ses_configuration_set: get("SES_CONFIGURATION_SET"),
+            webhook_secret_arn,
+            eventbridge_source: get("EVENTBRIDGE_SOURCE"),
+        })
+    }
+}
+
+/// Checks `arn:<partition>:iam::<account or aws>:<resource_prefix>...`.
+fn check_iam_arn(arn: &str, resource_prefix: &str) -> Result<(), String> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let valid = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[1].starts_with("aws")
+        && parts[2] == "iam"
+        && parts[3].is_empty()
+        && (parts[4] == "aws"
+            || (parts[4].len() == 12 && parts[4].bytes().all(|b| b.is_ascii_digit())))
+        && parts[5].starts_with(resource_prefix)
+        && parts[5].len() > resource_prefix.len();
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "must be an IAM ARN like arn:aws:iam::123456789012:{resource_prefix}NAME"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    const MINIMAL: [(&str, &str); 2] = [
+        (
+            "SELF_MANAGE_POLICY_ARN",
+            "arn:aws:iam::123456789012:policy/SelfManage",
+        ),
+        ("SENDER_EMAIL", "it@example.com"),
+    ];
+
+    #[test]
+    fn minimal_configuration_has_defaults() {
+        let config = Config::from_lookup(lookup(&MINIMAL)).unwrap();
+        assert_eq!(config.user_path.as_str(), "/");
+        assert!(config.allowed_groups.is_empty());
+        assert!(config.permissions_boundary_arn.is_none());
+    }
+
+    #[test]
+    fn missing_or_invalid_variables_are_named() {
+        let cases: Vec<(Vec<(&str, &str)>, &str)> = vec![
+            (vec![MINIMAL[1]], "SELF_MANAGE_POLICY_ARN"),
+            (vec![MINIMAL[0]], "SENDER_EMAIL"),
+            (
+                vec![MINIMAL[0], ("SENDER_EMAIL", "not-an-address")],
+                "SENDER_EMAIL",
+            ),
+            (
+                vec![
+                    ("SELF_MANAGE_POLICY_ARN", "arn:aws:s3:::bucket"),
+                    MINIMAL[1],
+                ],
+                "SELF_MANAGE_POLICY_ARN",
+            ),
+            (
+                vec![MINIMAL[0], MINIMAL[1], ("USER_PATH", "employees")],
+                "USER_PATH",
+            ),
+            (
+                vec![
+                    MINIMAL[0],
+                    MINIMAL[1],
+                    ("PERMISSIONS_BOUNDARY_ARN", "boundary"),
+                ],
+                "PERMISSIONS_BOUNDARY_ARN",
+            ),
+            (
+                vec![
+                    MINIMAL[0],
+                    MINIMAL[1],
+                    ("ALLOWED_GROUPS", "devs, bad group"),
+                ],
+                "ALLOWED_GROUPS",
+            ),
+            (
+                vec![MINIMAL[0], MINIMAL[1], ("SIGNIN_URL", "http://x")],
+                "SIGNIN_URL",
+            ),
+            (
+                vec![MINIMAL[0], MINIMAL[1], ("WEBHOOK_SECRET_ARN", "secret")],
+                "WEBHOOK_SECRET_ARN",
+            ),
+        ];
+        for (pairs, variable) in cases {
+            let err = Config::from_lookup(lookup(&pairs)).unwrap_err();
+            assert_eq!(err.variable, variable);
+            assert!(err.to_string().contains(variable));
+        }
+    }
+
+    #[test]
+    fn reads_every_option() {
+        let mut pairs = MINIMAL.to_vec();
+        pairs.extend([
+            ("USER_PATH", "/employees/"),
+            (
+                "PERMISSIONS_BOUNDARY_ARN",
+                "arn:aws:iam::123456789012:policy/Boundary",
+            ),
+            ("ALLOWED_GROUPS", " developers, readers ,"),
+            ("SIGNIN_URL", "https://corp.signin.aws.amazon.com/console"),
+            ("SES_CONFIGURATION_SET", "onboarding"),
+            (
+                "WEBHOOK_SECRET_ARN",
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:hook-AbCdEf",
+            ),
+            ("EVENTBRIDGE_SOURCE", "com.example.hr"),
+        ]);
+        let config = Config::from_lookup(lookup(&pairs)).unwrap();
+        assert_eq!(config.user_path.as_str(), "/employees/");
+        let groups: Vec<&str> = config.allowed_groups.iter().map(|g| g.as_str()).collect();
+        assert_eq!(groups, ["developers", "readers"]);
+        assert_eq!(config.ses_configuration_set.as_deref(), Some("onboarding"));
+        assert_eq!(config.eventbridge_source.as_deref(), Some("com.example.hr"));
+    }
+}

@@ -1,0 +1,192 @@
+//! Event shapes the function is invoked with, told apart by their fields:
+//! webhooks (Function URL / API Gateway HTTP API, payload 2.0; API Gateway REST, 1.0),
+//! EventBridge events, and direct invokes (the onboarding request itself).
+
+use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayV2httpRequest};
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use aws_lambda_events::http::HeaderMap;
+use base64::Engine;
+use serde_json::Value;
+
+/// EventBridge detail-type this function handles.
+pub const EMPLOYEE_HIRED: &str = "Employee Hired";
+/// Largest accepted webhook body, in bytes (after base64 decoding).
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+
+/// One invocation, by where it came from.
+#[derive(Debug)]
+pub enum Trigger {
+    /// A signed HTTP request from an HR system.
+    Webhook(WebhookRequest),
+    /// An EventBridge event.
+    EventBridge(EventBridgeEvent<Value>),
+    /// A direct invoke whose payload is the onboarding request.
+    Direct(Value),
+}
+
+/// The parts of an HTTP request the webhook handler needs.
+#[derive(Debug)]
+pub struct WebhookRequest {
+    /// HTTP method, upper-case.
+    pub method: String,
+    /// Request headers (case-insensitive).
+    pub headers: HeaderMap,
+    /// The raw body (base64-decoded when the event says so), or why it is unusable.
+    pub body: Result<Vec<u8>, BodyError>,
+}
+
+/// Why a webhook body cannot be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum BodyError {
+    /// Larger than [`MAX_BODY_BYTES`].
+    #[error("the request body is larger than 262144 bytes")]
+    TooLarge,
+    /// Flagged as base64 but not valid base64.
+    #[error("the request body is marked base64 but is not valid base64")]
+    BadBase64,
+}
+
+impl WebhookRequest {
+    /// The value of header `name` (case-insensitive), if present and valid text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+fn decode_body(body: Option<String>, is_base64: bool) -> Result<Vec<u8>, BodyError> {
+    let body = body.unwrap_or_default();
+    let bytes = if is_base64 {
+        if body.len() > MAX_BODY_BYTES.div_ceil(3) * 4 + 4 {
+            return Err(BodyError::TooLarge);
+        }
+        base64::engine::general_purpose::STANDARD
+            .decode(body.trim())
+            .map_err(|_| BodyError::BadBase64)?
+    } else {
+        body.into_bytes()
+    };
+    if bytes.len() > MAX_BODY_BYTES {
+        Err(BodyError::TooLarge)
+    } else {
+        Ok(bytes)
+    }
+}
+
+/// Why an event could not be read as any supported shape.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ShapeError(pub String);
+
+impl Trigger {
+    /// Recognises the shape of `event`.
+    pub fn from_event(event: Value) -> Result<Self, ShapeError> {
+        let has = |key: &str| event.get(key).is_some();
+        let is_v2 = event.pointer("/requestContext/http").is_some()
+            || event.get("version") == Some(&"2.0".into());
+        if has("requestContext") && is_v2 {
+            let request: ApiGatewayV2httpRequest = serde_json::from_value(event).map_err(|e| {
+                ShapeError(format!("not a valid HTTP API / Function URL event: {e}"))
+            })?;
+            return Ok(Self::Webhook(WebhookRequest {
+                method: request
+                    .request_context
+                    .http
+                    .method
+                    .as_str()
+                    .to_ascii_uppercase(),
+                headers: request.headers,
+                body: decode_body(request.body, request.is_base64_encoded),
+            }));
+        }
+        if has("requestContext") && has("httpMethod") {
+            let request: ApiGatewayProxyRequest = serde_json::from_value(event)
+                .map_err(|e| ShapeError(format!("not a valid API Gateway REST event: {e}")))?;
+            return Ok(Self::Webhook(WebhookRequest {
+                method: request.http_method.as_str().to_ascii_uppercase(),
+                headers: request.headers,
+                body: decode_body(request.body, request.is_base64_encoded),
+            }));
+        }
+        if has("detail-type") && has("source") {
+            let event: EventBridgeEvent<Value> = serde_json::from_value(event)
+                .map_err(|e| ShapeError(format!("not a valid EventBridge event: {e}")))?;
+            return Ok(Self::EventBridge(event));
+        }
+        Ok(Self::Direct(event))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn recognises_function_url_events() {
+        let event = json!({
+            "version": "2.0", "routeKey": "$default", "rawPath": "/", "rawQueryString": "",
+            "headers": {"X-Onboarding-Timestamp": "1", "content-type": "application/json"},
+            "requestContext": {"accountId": "123456789012", "apiId": "abc", "domainName": "abc.lambda-url.us-east-1.on.aws",
+                "domainPrefix": "abc", "http": {"method": "POST", "path": "/", "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.1", "userAgent": "hr"}, "requestId": "r1", "routeKey": "$default",
+                "stage": "$default", "time": "01/Jan/2026:00:00:00 +0000", "timeEpoch": 0},
+            "body": "eyJhIjoxfQ==", "isBase64Encoded": true
+        });
+        let Trigger::Webhook(request) = Trigger::from_event(event).unwrap() else {
+            panic!("not a webhook")
+        };
+        assert_eq!(request.method, "POST");
+        assert_eq!(request.header("x-onboarding-timestamp"), Some("1"));
+        assert_eq!(request.body.unwrap(), br#"{"a":1}"#);
+    }
+
+    #[test]
+    fn recognises_rest_api_events() {
+        let event = json!({
+            "resource": "/onboard", "path": "/onboard", "httpMethod": "GET", "headers": {"Host": "x"},
+            "multiValueHeaders": {}, "queryStringParameters": null, "requestContext": {"accountId": "123456789012",
+            "resourceId": "r", "stage": "prod", "requestId": "id", "httpMethod": "GET", "path": "/prod/onboard",
+            "identity": {}, "resourcePath": "/onboard", "apiId": "a"}, "body": null, "isBase64Encoded": false
+        });
+        let Trigger::Webhook(request) = Trigger::from_event(event).unwrap() else {
+            panic!("not a webhook")
+        };
+        assert_eq!(request.method, "GET");
+        assert_eq!(request.body.unwrap(), b"");
+    }
+
+    #[test]
+    fn recognises_eventbridge_and_direct() {
+        let event = json!({"version": "0", "id": "e1", "detail-type": "Employee Hired", "source": "com.example.hr",
+            "account": "123456789012", "time": "2026-11-27T00:00:00Z", "region": "us-east-1", "resources": [],
+            "detail": {"email": "jane@example.com"}});
+        assert!(
+            matches!(Trigger::from_event(event).unwrap(), Trigger::EventBridge(e) if e.detail_type == EMPLOYEE_HIRED)
+        );
+        let direct = json!({"employee": {"email": "jane@example.com"}});
+        assert!(matches!(
+            Trigger::from_event(direct).unwrap(),
+            Trigger::Direct(_)
+        ));
+    }
+
+    #[test]
+    fn limits_body_size_and_checks_base64() {
+        assert_eq!(
+            decode_body(Some("x".repeat(MAX_BODY_BYTES + 1)), false),
+            Err(BodyError::TooLarge)
+        );
+        assert_eq!(
+            decode_body(Some("x".repeat(MAX_BODY_BYTES)), false)
+                .unwrap()
+                .len(),
+            MAX_BODY_BYTES
+        );
+        assert_eq!(
+            decode_body(Some("not base64!".into()), true),
+            Err(BodyError::BadBase64)
+        );
+        let big = base64::engine::general_purpose::STANDARD.encode(vec![b'a'; MAX_BODY_BYTES + 1]);
+        assert_eq!(decode_body(Some(big), true), Err(BodyError::TooLarge));
+    }
+}

@@ -554,3 +554,7 @@ impl Onboarder {
 /// Appended to failures that leave a pending user behind.
 const PENDING_NOTE: &str =
     "; the user is left pending without a console password, and a retry of this event completes it";
+
+#[cfg(test)]
+#[path = "onboard_tests.rs"]
+mod tests;

@@ -74,6 +74,12 @@ impl OneTimePassword {
         Self(chars.into_iter().map(char::from).collect())
     }
 
+    /// Wraps a known value, to check it with [`OneTimePassword::satisfies`] in tests.
+    #[cfg(test)]
+    pub(crate) fn from_known(value: &str) -> Self {
+        Self(value.to_string())
+    }
+
     /// The password itself, for the IAM request and the email body only.
     pub fn expose(&self) -> &str {
         &self.0

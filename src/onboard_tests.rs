@@ -1,0 +1,701 @@
+//! Request-level tests of the workflow with mocked IAM and SES clients: the exact
+//! parameters (which the local emulator ignores) and an injected failure at every step.
+
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_iam::Client as IamClient;
+use aws_sdk_iam::error::ErrorMetadata;
+use aws_sdk_iam::operation::add_user_to_group::{AddUserToGroupError, AddUserToGroupOutput};
+use aws_sdk_iam::operation::attach_user_policy::{AttachUserPolicyError, AttachUserPolicyOutput};
+use aws_sdk_iam::operation::create_login_profile::{
+    CreateLoginProfileError, CreateLoginProfileOutput,
+};
+use aws_sdk_iam::operation::create_user::{CreateUserError, CreateUserOutput};
+use aws_sdk_iam::operation::delete_login_profile::DeleteLoginProfileOutput;
+use aws_sdk_iam::operation::get_account_password_policy::{
+    GetAccountPasswordPolicyError, GetAccountPasswordPolicyOutput,
+};
+use aws_sdk_iam::operation::get_user::GetUserOutput;
+use aws_sdk_iam::operation::list_account_aliases::ListAccountAliasesOutput;
+use aws_sdk_iam::operation::tag_user::{TagUserError, TagUserOutput};
+use aws_sdk_iam::operation::update_login_profile::UpdateLoginProfileOutput;
+use aws_sdk_iam::primitives::DateTime;
+use aws_sdk_iam::types::{LoginProfile, PasswordPolicy as IamPasswordPolicy, Tag, User};
+use aws_sdk_ses::Client as SesClient;
+use aws_sdk_ses::operation::send_email::{SendEmailError, SendEmailOutput};
+use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+use serde_json::json;
+
+use super::*;
+use crate::config::Config;
+use crate::password::OneTimePassword;
+use crate::request::OnboardingRequest;
+
+const POLICY_ARN: &str = "arn:aws:iam::123456789012:policy/SelfManageCredentials";
+const BOUNDARY_ARN: &str = "arn:aws:iam::123456789012:policy/EmployeeBoundary";
+const USER_ARN: &str = "arn:aws:iam::123456789012:user/employees/jane.doe";
+
+fn config(signin_url: Option<&str>) -> Config {
+    Config::from_lookup(|name| {
+        match name {
+            "SELF_MANAGE_POLICY_ARN" => Some(POLICY_ARN),
+            "SENDER_EMAIL" => Some("it@example.com"),
+            "USER_PATH" => Some("/employees/"),
+            "PERMISSIONS_BOUNDARY_ARN" => Some(BOUNDARY_ARN),
+            "ALLOWED_GROUPS" => Some("developers,readers"),
+            "SIGNIN_URL" => signin_url,
+            _ => None,
+        }
+        .map(str::to_string)
+    })
+    .unwrap()
+}
+
+fn account() -> AccountContext {
+    AccountContext {
+        partition: "aws".into(),
+        account_id: "123456789012".into(),
+    }
+}
+
+fn request(dry_run: bool) -> OnboardingRequest {
+    let payload = json!({"dryRun": dry_run, "employee": {
+        "email": "jane.doe@example.com", "givenName": "Jane", "familyName": "Doe", "employeeId": "E-1042",
+        "department": "Engineering", "groups": ["developers", "readers"], "tags": {"CostCenter": "4410"}}});
+    OnboardingRequest::parse(&payload, &config(None).allowed_groups).unwrap()
+}
+
+fn iam_error(code: &str) -> ErrorMetadata {
+    ErrorMetadata::builder()
+        .code(code)
+        .message(format!("injected {code}"))
+        .build()
+}
+
+fn user(tags: &[(&str, &str)]) -> User {
+    User::builder()
+        .path("/employees/")
+        .user_name("jane.doe")
+        .user_id("AIDAEXAMPLE")
+        .arn(USER_ARN)
+        .create_date(DateTime::from_secs(0))
+        .set_tags(Some(
+            tags.iter()
+                .map(|(k, v)| Tag::builder().key(*k).value(*v).build().unwrap())
+                .collect(),
+        ))
+        .build()
+        .unwrap()
+}
+
+/// The rules of a fully successful onboarding; tests replace one of them with a failure.
+struct Rules {
+    password_policy: Rule,
+    create_user: Rule,
+    create_login_profile: Rule,
+    attach_policy: Rule,
+    add_to_group: Rule,
+    send_email: Rule,
+    tag_user: Rule,
+    delete_login_profile: Rule,
+    password_sent_to_iam: Arc<Mutex<Option<String>>>,
+    email_text: Arc<Mutex<Option<String>>>,
+}
+
+fn strict_policy() -> GetAccountPasswordPolicyOutput {
+    GetAccountPasswordPolicyOutput::builder()
+        .password_policy(
+            IamPasswordPolicy::builder()
+                .minimum_password_length(32)
+                .require_symbols(true)
+                .require_numbers(true)
+                .require_uppercase_characters(true)
+                .require_lowercase_characters(true)
+                .build(),
+        )
+        .build()
+}
+
+impl Rules {
+    fn success() -> Self {
+        let password_sent_to_iam = Arc::new(Mutex::new(None));
+        let email_text = Arc::new(Mutex::new(None));
+        let recorded_password = password_sent_to_iam.clone();
+        let recorded_email = email_text.clone();
+        Self {
+            password_policy: mock!(IamClient::get_account_password_policy)
+                .sequence()
+                .output(strict_policy)
+                .repeatedly()
+                .build(),
+            create_user: mock!(IamClient::create_user)
+                .sequence()
+                .output(|| CreateUserOutput::builder().user(user(&[])).build())
+                .repeatedly()
+                .build(),
+            create_login_profile: mock!(IamClient::create_login_profile)
+                .match_requests(move |req| {
+                    *recorded_password.lock().unwrap() = req.password().map(str::to_string);
+                    true
+                })
+                .sequence()
+                .output(|| {
+                    CreateLoginProfileOutput::builder()
+                        .login_profile(
+                            LoginProfile::builder()
+                                .user_name("jane.doe")
+                                .create_date(DateTime::from_secs(0))
+                                .build()
+                                .unwrap(),
+                        )
+                        .build()
+                })
+                .repeatedly()
+                .build(),
+            attach_policy: mock!(IamClient::attach_user_policy)
+                .sequence()
+                .output(|| AttachUserPolicyOutput::builder().build())
+                .repeatedly()
+                .build(),
+            add_to_group: mock!(IamClient::add_user_to_group)
+                .sequence()
+                .output(|| AddUserToGroupOutput::builder().build())
+                .repeatedly()
+                .build(),
+            send_email: mock!(SesClient::send_email)
+                .match_requests(move |req| {
+                    let text = req
+                        .message()
+                        .and_then(|m| m.body())
+                        .and_then(|b| b.text())
+                        .map(|t| t.data().to_string());
+                    *recorded_email.lock().unwrap() = text;
+                    true
+                })
+                .sequence()
+                .output(|| {
+                    SendEmailOutput::builder()
+                        .message_id("msg-1")
+                        .build()
+                        .unwrap()
+                })
+                .repeatedly()
+                .build(),
+            tag_user: mock!(IamClient::tag_user)
+                .sequence()
+                .output(|| TagUserOutput::builder().build())
+                .repeatedly()
+                .build(),
+            delete_login_profile: mock!(IamClient::delete_login_profile)
+                .sequence()
+                .output(|| DeleteLoginProfileOutput::builder().build())
+                .repeatedly()
+                .build(),
+            password_sent_to_iam,
+            email_text,
+        }
+    }
+
+    fn onboarder(&self, extra_iam: &[&Rule]) -> Onboarder {
+        let mut iam_rules: Vec<&Rule> = vec![
+            &self.password_policy,
+            &self.create_user,
+            &self.create_login_profile,
+            &self.attach_policy,
+            &self.add_to_group,
+            &self.tag_user,
+            &self.delete_login_profile,
+        ];
+        iam_rules.extend_from_slice(extra_iam);
+        let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, iam_rules);
+        let ses = mock_client!(aws_sdk_ses, RuleMode::MatchAny, [&self.send_email]);
+        Onboarder::new(
+            Iam::new(iam),
+            Ses::new(ses),
+            config(Some("https://corp.signin.aws.amazon.com/console")),
+        )
+    }
+}
+
+async fn run_one(onboarder: &Onboarder, dry_run: bool) -> EmployeeResult {
+    let mut results = onboarder.run(request(dry_run), &account()).await;
+    assert_eq!(results.len(), 1);
+    results.remove(0)
+}
+
+#[tokio::test]
+async fn sends_the_exact_requests_of_a_full_onboarding() {
+    let mut rules = Rules::success();
+    rules.create_user = mock!(IamClient::create_user)
+        .match_requests(|req| {
+            let tags: Vec<(&str, &str)> = req.tags().iter().map(|t| (t.key(), t.value())).collect();
+            req.user_name() == Some("jane.doe")
+                && req.path() == Some("/employees/")
+                && req.permissions_boundary() == Some(BOUNDARY_ARN)
+                && tags
+                    == [
+                        ("ManagedBy", "iam-onboarding"),
+                        ("EmployeeId", "E-1042"),
+                        ("Department", "Engineering"),
+                        ("CostCenter", "4410"),
+                        ("OnboardingStatus", "pending"),
+                    ]
+        })
+        .then_output(|| CreateUserOutput::builder().user(user(&[])).build());
+    rules.create_login_profile = {
+        let recorded = rules.password_sent_to_iam.clone();
+        mock!(IamClient::create_login_profile)
+            .match_requests(move |req| {
+                *recorded.lock().unwrap() = req.password().map(str::to_string);
+                req.user_name() == Some("jane.doe") && req.password_reset_required() == Some(true)
+            })
+            .then_output(|| CreateLoginProfileOutput::builder().build())
+    };
+    rules.attach_policy = mock!(IamClient::attach_user_policy)
+        .match_requests(|req| {
+            req.user_name() == Some("jane.doe") && req.policy_arn() == Some(POLICY_ARN)
+        })
+        .then_output(|| AttachUserPolicyOutput::builder().build());
+    rules.add_to_group = mock!(IamClient::add_user_to_group)
+        .match_requests(|req| {
+            req.user_name() == Some("jane.doe")
+                && matches!(req.group_name(), Some("developers" | "readers"))
+        })
+        .sequence()
+        .output(|| AddUserToGroupOutput::builder().build())
+        .times(2)
+        .build();
+    rules.send_email = {
+        let recorded = rules.email_text.clone();
+        mock!(SesClient::send_email)
+            .match_requests(move |req| {
+                let message = req.message().unwrap();
+                let body = message.body().unwrap();
+                *recorded.lock().unwrap() = body.text().map(|t| t.data().to_string());
+                req.source() == Some("it@example.com")
+                    && req.destination().unwrap().to_addresses() == ["jane.doe@example.com"]
+                    && message.subject().unwrap().charset() == Some("UTF-8")
+                    && body.html().unwrap().charset() == Some("UTF-8")
+                    && body.text().unwrap().charset() == Some("UTF-8")
+            })
+            .then_output(|| {
+                SendEmailOutput::builder()
+                    .message_id("msg-1")
+                    .build()
+                    .unwrap()
+            })
+    };
+    rules.tag_user = mock!(IamClient::tag_user)
+        .match_requests(|req| {
+            let tags: Vec<(&str, &str)> = req.tags().iter().map(|t| (t.key(), t.value())).collect();
+            req.user_name() == Some("jane.doe")
+                && tags
+                    == [
+                        ("ManagedBy", "iam-onboarding"),
+                        ("OnboardingStatus", "complete"),
+                    ]
+        })
+        .then_output(|| TagUserOutput::builder().build());
+    let onboarder = rules.onboarder(&[]);
+
+    let result = run_one(&onboarder, false).await;
+
+    assert_eq!(result.status, Status::Created, "{result:?}");
+    assert_eq!(result.email_message_id.as_deref(), Some("msg-1"));
+    assert_eq!(result.groups, ["developers", "readers"]);
+    assert_eq!(rules.create_user.num_calls(), 1);
+    assert_eq!(rules.create_login_profile.num_calls(), 1);
+    assert_eq!(rules.attach_policy.num_calls(), 1);
+    assert_eq!(rules.add_to_group.num_calls(), 2);
+    assert_eq!(rules.send_email.num_calls(), 1);
+    assert_eq!(rules.tag_user.num_calls(), 1);
+    assert_eq!(rules.delete_login_profile.num_calls(), 0);
+
+    let password = rules
+        .password_sent_to_iam
+        .lock()
+        .unwrap()
+        .clone()
+        .expect("CreateLoginProfile saw a password");
+    let policy = crate::password::PasswordPolicy {
+        minimum_length: 32,
+        require_uppercase: true,
+        require_lowercase: true,
+        require_numbers: true,
+        require_symbols: true,
+    };
+    assert!(OneTimePassword::from_known(&password).satisfies(&policy));
+    assert_eq!(password.len(), 32);
+    let text = rules.email_text.lock().unwrap().clone().unwrap();
+    assert!(
+        text.contains(&password),
+        "the emailed password is the one given to IAM"
+    );
+    assert!(text.contains("https://corp.signin.aws.amazon.com/console"));
+    let response = serde_json::to_string(&result).unwrap();
+    assert!(
+        !response.contains(&password),
+        "the password is never in a response"
+    );
+}
+
+#[tokio::test]
+async fn omits_the_boundary_when_none_is_configured() {
+    let rules = Rules::success();
+    let create_user = mock!(IamClient::create_user)
+        .match_requests(|req| req.permissions_boundary().is_none())
+        .then_output(|| CreateUserOutput::builder().user(user(&[])).build());
+    let iam = mock_client!(
+        aws_sdk_iam,
+        RuleMode::MatchAny,
+        [
+            &rules.password_policy,
+            &create_user,
+            &rules.create_login_profile,
+            &rules.attach_policy,
+            &rules.add_to_group,
+            &rules.tag_user
+        ]
+    );
+    let ses = mock_client!(aws_sdk_ses, RuleMode::MatchAny, [&rules.send_email]);
+    let mut config = config(Some("https://corp.signin.aws.amazon.com/console"));
+    config.permissions_boundary_arn = None;
+    let onboarder = Onboarder::new(Iam::new(iam), Ses::new(ses), config);
+    assert_eq!(run_one(&onboarder, false).await.status, Status::Created);
+    assert_eq!(create_user.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn derives_the_signin_url_from_the_alias_and_reads_account_settings_once() {
+    let rules = Rules::success();
+    let aliases = mock!(IamClient::list_account_aliases).then_output(|| {
+        ListAccountAliasesOutput::builder()
+            .account_aliases("acme")
+            .build()
+            .unwrap()
+    });
+    let iam = mock_client!(
+        aws_sdk_iam,
+        RuleMode::MatchAny,
+        [
+            &rules.password_policy,
+            &aliases,
+            &rules.create_user,
+            &rules.create_login_profile,
+            &rules.attach_policy,
+            &rules.add_to_group,
+            &rules.tag_user
+        ]
+    );
+    let ses = mock_client!(aws_sdk_ses, RuleMode::MatchAny, [&rules.send_email]);
+    let onboarder = Onboarder::new(Iam::new(iam), Ses::new(ses), config(None));
+    assert_eq!(run_one(&onboarder, false).await.status, Status::Created);
+    let text = rules.email_text.lock().unwrap().clone().unwrap();
+    assert!(
+        text.contains("https://acme.signin.aws.amazon.com/console"),
+        "{text}"
+    );
+    // The second employee in the same container reads neither the policy nor the alias again.
+    let _ = run_one(&onboarder, false).await;
+    assert_eq!(rules.password_policy.num_calls(), 1);
+    assert_eq!(aliases.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn failure_to_create_the_user_changes_nothing_else() {
+    let mut rules = Rules::success();
+    rules.create_user = mock!(IamClient::create_user)
+        .then_error(|| CreateUserError::generic(iam_error("AccessDenied")));
+    let onboarder = rules.onboarder(&[]);
+    let result = run_one(&onboarder, false).await;
+    assert_eq!(result.status, Status::Failed);
+    let error = result.error.unwrap();
+    assert_eq!(
+        (error.step, error.code.as_str()),
+        (Some("create_user"), "AccessDenied")
+    );
+    assert_eq!(
+        rules.create_login_profile.num_calls() + rules.send_email.num_calls(),
+        0
+    );
+    assert_eq!(
+        rules.attach_policy.num_calls() + rules.add_to_group.num_calls(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn failure_to_read_the_password_policy_sets_no_password() {
+    let mut rules = Rules::success();
+    rules.password_policy = mock!(IamClient::get_account_password_policy)
+        .then_error(|| GetAccountPasswordPolicyError::generic(iam_error("ServiceFailure")));
+    let onboarder = rules.onboarder(&[]);
+    let result = run_one(&onboarder, false).await;
+    assert_eq!(result.status, Status::Failed);
+    let error = result.error.unwrap();
+    assert_eq!(
+        (error.step, error.code.as_str()),
+        (Some("read_account_settings"), "ServiceFailure")
+    );
+    assert!(error.message.contains("retry of this event completes it"));
+    assert_eq!(
+        rules.create_login_profile.num_calls() + rules.send_email.num_calls(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn no_account_password_policy_means_the_aws_default() {
+    let mut rules = Rules::success();
+    rules.password_policy = mock!(IamClient::get_account_password_policy).then_error(|| {
+        GetAccountPasswordPolicyError::NoSuchEntityException(
+            aws_sdk_iam::types::error::NoSuchEntityException::builder()
+                .message("The Password Policy with domain name 123456789012 cannot be found.")
+                .meta(iam_error("NoSuchEntity"))
+                .build(),
+        )
+    });
+    let onboarder = rules.onboarder(&[]);
+    assert_eq!(run_one(&onboarder, false).await.status, Status::Created);
+    let password = rules.password_sent_to_iam.lock().unwrap().clone().unwrap();
+    assert_eq!(password.len(), 20);
+    assert!(
+        OneTimePassword::from_known(&password)
+            .satisfies(&crate::password::PasswordPolicy::AWS_DEFAULT)
+    );
+}
+
+/// Failures after the password was set: the login profile is removed again and nothing is emailed.
+#[tokio::test]
+async fn failures_after_the_password_was_set_remove_it_again() {
+    type Inject = fn(&mut Rules);
+    let cases: [(&str, &str, Inject); 4] = [
+        ("create_login_profile", "PasswordPolicyViolation", |r| {
+            r.create_login_profile = mock!(IamClient::create_login_profile).then_error(|| {
+                CreateLoginProfileError::generic(iam_error("PasswordPolicyViolation"))
+            });
+        }),
+        ("attach_policy", "LimitExceeded", |r| {
+            r.attach_policy = mock!(IamClient::attach_user_policy)
+                .then_error(|| AttachUserPolicyError::generic(iam_error("LimitExceeded")));
+        }),
+        ("add_to_group", "NoSuchEntity", |r| {
+            r.add_to_group = mock!(IamClient::add_user_to_group)
+                .sequence()
+                .error(|| AddUserToGroupError::generic(iam_error("NoSuchEntity")))
+                .times(2)
+                .build();
+        }),
+        ("send_email", "MessageRejected", |r| {
+            r.send_email = mock!(SesClient::send_email)
+                .then_error(|| SendEmailError::generic(iam_error("MessageRejected")));
+        }),
+    ];
+    for (step, code, inject) in cases {
+        let mut rules = Rules::success();
+        inject(&mut rules);
+        let onboarder = rules.onboarder(&[]);
+        let result = run_one(&onboarder, false).await;
+        assert_eq!(result.status, Status::Failed, "{step}");
+        let error = result.error.clone().unwrap();
+        assert_eq!((error.step, error.code.as_str()), (Some(step), code));
+        assert!(
+            error.message.contains("retry of this event completes it"),
+            "{step}: {}",
+            error.message
+        );
+        assert_eq!(
+            rules.delete_login_profile.num_calls(),
+            1,
+            "{step}: the undelivered password is removed"
+        );
+        assert_eq!(
+            rules.tag_user.num_calls(),
+            0,
+            "{step}: the user stays pending"
+        );
+        if step != "send_email" {
+            assert_eq!(
+                rules.send_email.num_calls(),
+                0,
+                "{step}: nothing is emailed"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_failed_undo_is_reported() {
+    let mut rules = Rules::success();
+    rules.send_email = mock!(SesClient::send_email)
+        .then_error(|| SendEmailError::generic(iam_error("Throttling")));
+    rules.delete_login_profile = mock!(IamClient::delete_login_profile).then_error(|| {
+        aws_sdk_iam::operation::delete_login_profile::DeleteLoginProfileError::generic(iam_error(
+            "ServiceFailure",
+        ))
+    });
+    let onboarder = rules.onboarder(&[]);
+    let error = run_one(&onboarder, false).await.error.unwrap();
+    assert_eq!(error.step, Some("send_email"));
+    assert!(
+        error
+            .message
+            .contains("removing the undelivered one-time password also failed (ServiceFailure)")
+    );
+}
+
+#[tokio::test]
+async fn failure_to_mark_complete_still_reports_the_delivered_email() {
+    let mut rules = Rules::success();
+    rules.tag_user =
+        mock!(IamClient::tag_user).then_error(|| TagUserError::generic(iam_error("AccessDenied")));
+    let onboarder = rules.onboarder(&[]);
+    let result = run_one(&onboarder, false).await;
+    assert_eq!(result.status, Status::Created);
+    assert!(
+        result
+            .warning
+            .unwrap()
+            .contains("OnboardingStatus=complete")
+    );
+    assert_eq!(
+        rules.delete_login_profile.num_calls(),
+        0,
+        "the delivered password stays valid"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn transient_iam_errors_are_retried() {
+    let mut rules = Rules::success();
+    rules.create_login_profile = mock!(IamClient::create_login_profile)
+        .sequence()
+        .error(|| CreateLoginProfileError::generic(iam_error("EntityTemporarilyUnmodifiable")))
+        .error(|| CreateLoginProfileError::generic(iam_error("ConcurrentModification")))
+        .output(|| CreateLoginProfileOutput::builder().build())
+        .build();
+    let onboarder = rules.onboarder(&[]);
+    assert_eq!(run_one(&onboarder, false).await.status, Status::Created);
+    assert_eq!(rules.create_login_profile.num_calls(), 3);
+}
+
+fn existing_user_rules(tags: &'static [(&'static str, &'static str)]) -> (Rules, Rule) {
+    let mut rules = Rules::success();
+    rules.create_user = mock!(IamClient::create_user)
+        .then_error(|| CreateUserError::generic(iam_error("EntityAlreadyExists")));
+    let get_user = mock!(aws_sdk_iam::Client::get_user)
+        .match_requests(|req| req.user_name() == Some("jane.doe"))
+        .then_output(move || GetUserOutput::builder().user(user(tags)).build());
+    (rules, get_user)
+}
+
+#[tokio::test]
+async fn a_repeated_event_changes_nothing() {
+    let (rules, get_user) = existing_user_rules(&[
+        ("ManagedBy", "iam-onboarding"),
+        ("EmployeeId", "E-1042"),
+        ("OnboardingStatus", "complete"),
+    ]);
+    let onboarder = rules.onboarder(&[&get_user]);
+    let result = run_one(&onboarder, false).await;
+    assert_eq!(result.status, Status::AlreadyOnboarded);
+    assert_eq!(result.user_arn.as_deref(), Some(USER_ARN));
+    assert_eq!(
+        rules.create_login_profile.num_calls() + rules.send_email.num_calls(),
+        0
+    );
+    assert_eq!(
+        rules.attach_policy.num_calls()
+            + rules.add_to_group.num_calls()
+            + rules.tag_user.num_calls(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_name_held_by_someone_else_is_a_conflict_and_untouched() {
+    let cases: [&'static [(&'static str, &'static str)]; 3] = [
+        &[],
+        &[("ManagedBy", "someone-else")],
+        &[
+            ("ManagedBy", "iam-onboarding"),
+            ("EmployeeId", "E-9999"),
+            ("OnboardingStatus", "complete"),
+        ],
+    ];
+    for tags in cases {
+        let (rules, get_user) = existing_user_rules(tags);
+        let onboarder = rules.onboarder(&[&get_user]);
+        let result = run_one(&onboarder, false).await;
+        assert_eq!(result.status, Status::Conflict, "{tags:?}");
+        assert_eq!(result.error.unwrap().code, "UserConflict");
+        assert_eq!(
+            rules.create_login_profile.num_calls() + rules.send_email.num_calls(),
+            0
+        );
+        assert_eq!(
+            rules.attach_policy.num_calls() + rules.tag_user.num_calls(),
+            0
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_pending_user_is_resumed_and_its_old_password_replaced() {
+    let (mut rules, get_user) = existing_user_rules(&[
+        ("ManagedBy", "iam-onboarding"),
+        ("EmployeeId", "E-1042"),
+        ("OnboardingStatus", "pending"),
+    ]);
+    rules.create_login_profile = mock!(IamClient::create_login_profile)
+        .then_error(|| CreateLoginProfileError::generic(iam_error("EntityAlreadyExists")));
+    let replaced = Arc::new(Mutex::new(None));
+    let recorded = replaced.clone();
+    let update = mock!(IamClient::update_login_profile)
+        .match_requests(move |req| {
+            *recorded.lock().unwrap() = req.password().map(str::to_string);
+            req.password_reset_required() == Some(true)
+        })
+        .then_output(|| UpdateLoginProfileOutput::builder().build());
+    let onboarder = rules.onboarder(&[&get_user, &update]);
+    let result = run_one(&onboarder, false).await;
+    assert_eq!(result.status, Status::Created, "{result:?}");
+    assert_eq!(update.num_calls(), 1);
+    let password = replaced.lock().unwrap().clone().unwrap();
+    assert!(
+        rules
+            .email_text
+            .lock()
+            .unwrap()
+            .clone()
+            .unwrap()
+            .contains(&password)
+    );
+    assert_eq!(rules.tag_user.num_calls(), 1);
+}
+
+#[tokio::test]
+async fn dry_run_reads_only() {
+    let rules = Rules::success();
+    let get_user = mock!(aws_sdk_iam::Client::get_user).then_error(|| {
+        aws_sdk_iam::operation::get_user::GetUserError::generic(iam_error("NoSuchEntity"))
+    });
+    let onboarder = rules.onboarder(&[&get_user]);
+    let result = run_one(&onboarder, true).await;
+    assert_eq!(result.status, Status::DryRun);
+    let plan = result.plan.unwrap().join("\n");
+    assert!(
+        plan.contains("CreateUser jane.doe under /employees/"),
+        "{plan}"
+    );
+    assert!(plan.contains(BOUNDARY_ARN));
+    assert!(plan.contains("AddUserToGroup readers"));
+    assert_eq!(get_user.num_calls(), 1);
+    let writes = rules.create_user.num_calls()
+        + rules.create_login_profile.num_calls()
+        + rules.attach_policy.num_calls()
+        + rules.add_to_group.num_calls()
+        + rules.send_email.num_calls()
+        + rules.tag_user.num_calls();
+    assert_eq!(writes, 0);
+}

@@ -1,0 +1,165 @@
+"""The template checks must fail on the mistakes they exist to catch.
+
+Each test lints a deliberately broken copy of template.yaml (or of the policy
+file) in a temporary directory through the same entry points as
+scripts/lint-template.sh, and asserts that the run fails with the expected
+message. Nothing in the repository or in target/template is touched.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "template.yaml"
+POLICY = ROOT / "policies" / "self-manage-credentials.json"
+PY = ROOT / ".venv" / "bin" / "python"
+CHECK = ROOT / "scripts" / "check_template.py"
+LINT = ROOT / "scripts" / "lint-template.sh"
+
+USERS = "Resource: !Sub arn:${AWS::Partition}:iam::${AWS::AccountId}:user${UserPath}*"
+
+
+def env_for(tmp: Path, template: Path, policy: Path | None = None) -> dict:
+    env = dict(os.environ)
+    env.update(LINT_TEMPLATE=str(template), LINT_OUT_DIR=str(tmp / "out"),
+               AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE="/dev/null",
+               AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+    if policy is not None:
+        env["LINT_POLICY_FILE"] = str(policy)
+    return env
+
+
+def run(cmd: list, env: dict) -> subprocess.CompletedProcess:
+    return subprocess.run([str(c) for c in cmd], env=env, cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+
+
+def mutate(tmp: Path, old: str, new: str, count: int = 1) -> Path:
+    text = TEMPLATE.read_text()
+    assert text.count(old) == count, f"mutation anchor found {text.count(old)} times, expected {count}: {old!r}"
+    path = tmp / "template.yaml"
+    path.write_text(text.replace(old, new))
+    return path
+
+
+def checks(tmp: Path, template: Path, policy: Path | None = None, parliament: bool = False):
+    """transform + check (+ resolve + parliament); returns (ok, combined output)."""
+    env = env_for(tmp, template, policy)
+    steps = ["transform", "check"] + (["resolve", "parliament"] if parliament else [])
+    out = ""
+    for step in steps:
+        p = run([PY, CHECK, step], env)
+        out += p.stdout + p.stderr
+        if p.returncode != 0:
+            return False, out
+    return True, out
+
+
+@pytest.fixture(autouse=True)
+def _tools():
+    if not PY.exists():
+        pytest.fail("project venv missing: run ./scripts/setup.sh")
+
+
+def test_real_template_passes_the_whole_lint(tmp_path):
+    p = run([LINT], env_for(tmp_path, TEMPLATE))
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "lint-template: OK" in p.stdout
+
+
+@pytest.mark.parametrize("old,new", [
+    ("Runtime: provided.al2023", "Runtime: provided.al2025"),
+    ("      Architectures:\n        - arm64", "      Architectures:\n        - arm46"),
+    ("Destination: !GetAtt OnboardingDeadLetterQueue.Arn", "Destination: !GetAtt NoSuchQueue.Arn"),
+])
+def test_cfn_lint_on_the_transformed_template_catches(tmp_path, old, new):
+    p = run([LINT], env_for(tmp_path, mutate(tmp_path, old, new)))
+    assert p.returncode != 0
+    assert "cfn-lint reported findings" in p.stderr or "SAM transform failed" in p.stderr, p.stdout + p.stderr
+
+
+@pytest.mark.parametrize("name,old,new,message", [
+    ("wildcard write action", "Action: iam:CreateUser", "Action: iam:Create*", "wildcard action"),
+    ("iam:*", "Action: iam:GetUser", "Action: iam:*", "wildcard action"),
+    ("DeleteUser", "Action: iam:GetUser", "Action: [iam:GetUser, iam:DeleteUser]", "never be granted"),
+    ("DetachUserPolicy", "Action: iam:AttachUserPolicy", "Action: [iam:AttachUserPolicy, iam:DetachUserPolicy]",
+     "never be granted"),
+    ("new action", "Action: iam:GetUser", "Action: [iam:GetUser, iam:ListUsers]", "actions changed"),
+    ("login profile on *", "  - iam:DeleteLoginProfile\n                " + USERS,
+     '  - iam:DeleteLoginProfile\n                Resource: "*"', "Resource '*'"),
+    ("users outside the path", "Action: iam:CreateUser\n                " + USERS,
+     "Action: iam:CreateUser\n                Resource: !Sub arn:${AWS::Partition}:iam::${AWS::AccountId}:user/admins/*",
+     "must be limited to"),
+    ("users on every path", "Action: iam:CreateUser\n                " + USERS,
+     "Action: iam:CreateUser\n                Resource: !Sub arn:${AWS::Partition}:iam::${AWS::AccountId}:user/*",
+     "too broad"),
+    ("login profile without marker", "                Condition:\n                  StringEquals:\n"
+     "                    iam:ResourceTag/ManagedBy: iam-onboarding\n\n",
+     "\n", "iam:ResourceTag/ManagedBy"),
+    ("IfExists loophole", "                Condition:\n                  StringEquals:\n"
+     "                    iam:ResourceTag/ManagedBy: iam-onboarding\n\n",
+     "                Condition:\n                  StringEqualsIfExists:\n"
+     "                    iam:ResourceTag/ManagedBy: iam-onboarding\n\n", "must be exact"),
+    ("any policy attachable", "                  ArnEquals:\n                    iam:PolicyARN: !Ref SelfManageCredentialsPolicy\n",
+     "", "iam:PolicyARN"),
+    ("create without boundary", "                  - StringEquals:\n                      aws:RequestTag/ManagedBy: iam-onboarding\n"
+     "                    ArnEquals:\n                      iam:PermissionsBoundary: !Ref PermissionsBoundaryArn\n",
+     "                  - StringEquals:\n                      aws:RequestTag/ManagedBy: iam-onboarding\n",
+     "iam:PermissionsBoundary"),
+    ("create without marker (no boundary configured)",
+     "iam:PermissionsBoundary: !Ref PermissionsBoundaryArn\n                  - StringEquals:\n"
+     "                      aws:RequestTag/ManagedBy: iam-onboarding\n",
+     "iam:PermissionsBoundary: !Ref PermissionsBoundaryArn\n                  - StringLike:\n"
+     "                      aws:RequestTag/ManagedBy: \"*\"\n", "aws:RequestTag/ManagedBy"),
+    ("any group", 'Resource: !Split\n                    - ","',
+     'Resource: !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:group/*"\n                  Unused: !Split\n'
+     '                    - ","', "allowed groups"),
+    ("any sender", "                    ses:FromAddress: !Ref SenderEmail\n",
+     "                    ses:FromAddress: \"*\"\n", "ses:FromAddress"),
+    ("any secret", "Resource: !Ref WebhookSecret",
+     "Resource: !Sub arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:*",
+     "webhook secret only"),
+    ("root user path", 'AllowedPattern: "^/([A-Za-z0-9_+=,.@-]+/)+$"', 'AllowedPattern: "^/.*$"',
+     "UserPath must reject"),
+    ("missing env var", "          EVENTBRIDGE_SOURCE: !Ref EventSource\n", "", "environment variables"),
+    ("wrong binary", "Binary: iam-onboarding", "Binary: mfa-session", "Binary must be iam-onboarding"),
+    ("policy edited in the template", '"Version": "2012-10-17",\n          "Statement": [',
+     '"Version": "2012-10-17",\n          "Statement": [\n          {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},',
+     "differs from"),
+])
+def test_check_catches(tmp_path, name, old, new, message):
+    ok, out = checks(tmp_path, mutate(tmp_path, old, new))
+    assert not ok, f"{name}: the check passed on a broken template:\n{out}"
+    assert message in out, f"{name}: expected {message!r} in:\n{out}"
+
+
+def test_check_fails_when_the_policy_file_changes(tmp_path):
+    policy = tmp_path / "self-manage-credentials.json"
+    policy.write_text(POLICY.read_text().replace('"iam:GetAccountPasswordPolicy"', '"iam:GetAccountSummary"', 1))
+    assert policy.read_text() != POLICY.read_text()
+    ok, out = checks(tmp_path, TEMPLATE, policy)
+    assert not ok and "differs from" in out, out
+
+
+def test_parliament_findings_fail_the_run(tmp_path):
+    # A policy file with a misspelled action, synced into the template copy so
+    # that only parliament can object.
+    policy = tmp_path / "self-manage-credentials.json"
+    policy.write_text(POLICY.read_text().replace('"iam:GetAccountPasswordPolicy"', '"iam:GetAccountPasswordPolicyX"', 1))
+    template = tmp_path / "template.yaml"
+    template.write_text(TEMPLATE.read_text())
+    env = env_for(tmp_path, template, policy)
+    assert run([PY, CHECK, "sync-policy"], env).returncode == 0
+    ok, out = checks(tmp_path, template, policy, parliament=True)
+    assert not ok, out
+    assert "UNKNOWN_ACTION" in out and "GetAccountPasswordPolicyX" in out, out
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__, "-q"]))

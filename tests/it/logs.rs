@@ -1,0 +1,118 @@
+//! Captures every log line of real runs (success, failure, webhook) and checks
+//! that no password, webhook secret or full email address appears.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use iam_onboarding::logging;
+use serde_json::{Value, json};
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
+
+use crate::webhook::{function_url_event, now};
+use crate::world::{WEBHOOK_SECRET, World, invoke};
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+async fn capture_run(filter: &str) {
+    let world = World::with(false).await;
+    let captured = Captured::default();
+    let _guard = tracing::subscriber::set_default(logging::subscriber(
+        captured.clone(),
+        EnvFilter::new(filter),
+    ));
+    let app = world.app(&[]);
+    let jane = json!({"employee": {"email": "jane.doe@example.com", "employeeId": "E-1042", "groups": ["developers"]}});
+
+    // A failed delivery (password set, then removed), then a successful retry, through a signed webhook.
+    invoke(&app, jane.clone()).await.unwrap();
+    aws_sdk_ses::Client::new(&world.sdk)
+        .verify_email_identity()
+        .email_address("it@example.com")
+        .send()
+        .await
+        .unwrap();
+    let body = jane.to_string();
+    let ts = now().to_string();
+    let signature =
+        iam_onboarding::webhook::SigningKey::new(WEBHOOK_SECRET).sign(&ts, body.as_bytes());
+    let headers = json!({"x-onboarding-timestamp": ts, "x-onboarding-signature": signature});
+    let response = invoke(&app, function_url_event("POST", headers, &body, false))
+        .await
+        .unwrap();
+    assert_eq!(response["statusCode"], 201, "{response}");
+    drop(_guard);
+
+    let password = world.moto.user("jane.doe").unwrap()["password"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(world.moto.emails()[0].password(), password);
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("every line is JSON"))
+        .collect();
+    assert!(
+        lines.len() >= 10,
+        "the run was logged ({} lines)",
+        lines.len()
+    );
+    for step in [
+        "create_user",
+        "create_login_profile",
+        "send_email",
+        "undo_login_profile",
+        "mark_complete",
+    ] {
+        assert!(
+            logs.contains(&format!("\"step\":\"{step}\"")),
+            "step {step} is logged"
+        );
+    }
+    assert!(logs.contains("E-1042"), "employee id is logged");
+    assert!(
+        logs.contains("j***@example.com"),
+        "masked address is logged"
+    );
+    assert!(
+        !logs.contains(&password),
+        "the password never reaches a log line"
+    );
+    assert!(
+        !logs.contains(WEBHOOK_SECRET),
+        "the webhook secret never reaches a log line"
+    );
+    assert!(
+        !logs.contains("jane.doe@example.com"),
+        "no full email address in the logs"
+    );
+}
+
+#[tokio::test]
+async fn logs_at_the_default_level_hold_no_secret() {
+    capture_run(logging::DEFAULT_FILTER).await;
+}
+
+#[tokio::test]
+async fn logs_at_trace_level_hold_no_secret() {
+    capture_run("trace").await;
+}

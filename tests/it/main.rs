@@ -1,0 +1,8 @@
+//! Integration tests: the library against a real local AWS API emulator (moto),
+//! one private server per test. `make test` installs moto into `.venv`.
+
+mod logs;
+mod moto;
+mod onboarding;
+mod webhook;
+mod world;

@@ -1,0 +1,151 @@
+//! A private moto server per test: started on a free loopback port, stopped on drop.
+
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// A running moto standalone server.
+pub struct Moto {
+    child: Child,
+    /// `http://127.0.0.1:PORT`
+    pub endpoint: String,
+}
+
+/// The moto_server executable: `$MOTO_SERVER`, else the project's `.venv`.
+/// Missing is a hard failure: a test that cannot reach the emulator must not pass.
+fn moto_executable() -> String {
+    let path = std::env::var("MOTO_SERVER").unwrap_or_else(|_| {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/moto_server").to_string()
+    });
+    assert!(
+        std::path::Path::new(&path).is_file(),
+        "moto_server not found at {path}: run ./scripts/setup.sh (or `make test`), which installs it into .venv"
+    );
+    path
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+impl Moto {
+    /// Starts moto and waits until it answers.
+    pub fn start() -> Self {
+        let port = free_port();
+        let child = Command::new(moto_executable())
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("moto_server starts");
+        let moto = Self {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "moto_server did not start listening on port {port} within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        moto
+    }
+
+    /// moto's whole state as JSON (`/moto-api/data.json`).
+    pub fn data(&self) -> Value {
+        let body = ureq::get(&format!("{}/moto-api/data.json", self.endpoint))
+            .call()
+            .expect("moto data.json")
+            .body_mut()
+            .read_to_string()
+            .expect("data.json body");
+        serde_json::from_str(&body).expect("data.json is JSON")
+    }
+
+    /// Every email SES accepted: (source, destinations, subject, body (HTML part)).
+    pub fn emails(&self) -> Vec<SentEmail> {
+        let data = self.data();
+        data["ses"]["Message"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| SentEmail {
+                source: m["source"].as_str().unwrap_or_default().to_string(),
+                to: m["destinations"]["ToAddresses"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|v| v.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                subject: m["subject"].as_str().unwrap_or_default().to_string(),
+                html: m["body"].as_str().unwrap_or_default().to_string(),
+            })
+            .collect()
+    }
+
+    /// moto's record of a user (name, path, tags, password, policies, groups), if it exists.
+    pub fn user(&self, name: &str) -> Option<Value> {
+        let data = self.data();
+        data["iam"]["User"]
+            .as_array()?
+            .iter()
+            .find(|u| u["name"] == name)
+            .cloned()
+    }
+
+    /// Names of all IAM users.
+    pub fn user_names(&self) -> Vec<String> {
+        let data = self.data();
+        data["iam"]["User"]
+            .as_array()
+            .map(|users| {
+                users
+                    .iter()
+                    .filter_map(|u| u["name"].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An email as moto recorded it.
+#[derive(Debug, Clone)]
+pub struct SentEmail {
+    pub source: String,
+    pub to: Vec<String>,
+    pub subject: String,
+    /// The HTML part (moto keeps only that when both parts are sent).
+    pub html: String,
+}
+
+impl SentEmail {
+    /// The one-time password shown in the HTML part, unescaped.
+    pub fn password(&self) -> String {
+        let marker = "One-time password</td><td><code>";
+        let start = self.html.find(marker).expect("password row") + marker.len();
+        let end = start + self.html[start..].find("</code>").expect("end of password");
+        self.html[start..end]
+            .replace("&#39;", "'")
+            .replace("&quot;", "\"")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&")
+    }
+}

@@ -1,0 +1,142 @@
+//! A moto-backed AWS account prepared like a real deployment: the self-manage
+//! policy from `policies/`, allow-listed groups, a verified sender, a webhook secret.
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_iam::config::Credentials;
+use iam_onboarding::config::Config;
+use iam_onboarding::handler::App;
+use lambda_runtime::{Context, LambdaEvent};
+use serde_json::Value;
+
+use crate::moto::Moto;
+
+pub const SENDER: &str = "it@example.com";
+pub const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:iam-onboarding";
+pub const WEBHOOK_SECRET: &str = "whsec-test-0123456789abcdefghijklmnopqrstuvwxyz";
+pub const SELF_MANAGE_POLICY: &str = include_str!("../../policies/self-manage-credentials.json");
+
+pub struct World {
+    pub moto: Moto,
+    pub sdk: SdkConfig,
+    pub policy_arn: String,
+    pub secret_arn: String,
+}
+
+/// SDK configuration for the emulator: explicit region, dummy credentials, no IMDS.
+pub async fn sdk_config(endpoint: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+        .load()
+        .await
+}
+
+impl World {
+    /// Starts moto and creates the policy, groups `developers` and `readers`,
+    /// the verified sender and the webhook secret.
+    pub async fn new() -> Self {
+        Self::with(true).await
+    }
+
+    /// Like [`World::new`]; `verify_sender: false` leaves SES without a verified sender.
+    pub async fn with(verify_sender: bool) -> Self {
+        let moto = Moto::start();
+        let sdk = sdk_config(&moto.endpoint).await;
+        let iam = aws_sdk_iam::Client::new(&sdk);
+        let policy_arn = iam
+            .create_policy()
+            .policy_name("SelfManageCredentials")
+            .policy_document(SELF_MANAGE_POLICY)
+            .send()
+            .await
+            .expect("create policy")
+            .policy()
+            .and_then(|p| p.arn().map(str::to_string))
+            .expect("policy arn");
+        for group in ["developers", "readers"] {
+            iam.create_group()
+                .group_name(group)
+                .send()
+                .await
+                .expect("create group");
+        }
+        if verify_sender {
+            aws_sdk_ses::Client::new(&sdk)
+                .verify_email_identity()
+                .email_address(SENDER)
+                .send()
+                .await
+                .expect("verify");
+        }
+        let secret_arn = aws_sdk_secretsmanager::Client::new(&sdk)
+            .create_secret()
+            .name("iam-onboarding/webhook")
+            .secret_string(WEBHOOK_SECRET)
+            .send()
+            .await
+            .expect("create secret")
+            .arn()
+            .expect("secret arn")
+            .to_string();
+        Self {
+            moto,
+            sdk,
+            policy_arn,
+            secret_arn,
+        }
+    }
+
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.sdk)
+    }
+
+    /// The deployment's configuration, with `overrides` applied.
+    pub fn config(&self, overrides: &[(&str, &str)]) -> Config {
+        let base = [
+            ("SELF_MANAGE_POLICY_ARN", self.policy_arn.as_str()),
+            ("SENDER_EMAIL", SENDER),
+            ("USER_PATH", "/employees/"),
+            ("ALLOWED_GROUPS", "developers,readers"),
+            ("WEBHOOK_SECRET_ARN", self.secret_arn.as_str()),
+            ("EVENTBRIDGE_SOURCE", "com.example.hr"),
+        ];
+        Config::from_lookup(|name| {
+            overrides
+                .iter()
+                .chain(base.iter())
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        })
+        .expect("valid test configuration")
+    }
+
+    pub fn app(&self, overrides: &[(&str, &str)]) -> App {
+        iam_onboarding::build_app(&self.sdk, self.config(overrides))
+    }
+
+    /// Sets a strict account password policy.
+    pub async fn strict_password_policy(&self, minimum_length: i32) {
+        self.iam()
+            .update_account_password_policy()
+            .minimum_password_length(minimum_length)
+            .require_symbols(true)
+            .require_numbers(true)
+            .require_uppercase_characters(true)
+            .require_lowercase_characters(true)
+            .send()
+            .await
+            .expect("password policy");
+    }
+}
+
+/// Invokes the handler as the Lambda runtime would.
+pub async fn invoke(
+    app: &App,
+    payload: Value,
+) -> Result<Value, iam_onboarding::handler::HandlerError> {
+    let mut context = Context::default();
+    context.request_id = "test-request-1".into();
+    context.invoked_function_arn = FUNCTION_ARN.into();
+    app.handle(LambdaEvent::new(payload, context)).await
+}

@@ -19,7 +19,8 @@ cargo clippy --all-targets --locked -- -D warnings
 step "template: SAM transform, cfn-lint, parliament, role checks"
 ./scripts/lint-template.sh
 
-step "policies: IAM simulator scenarios"
+step "policies: simulator unit tests, then every scenario table"
+node --test tools/policy-sim/test/
 node tools/policy-sim/simulate.mjs
 
 step "python tests"

@@ -368,6 +368,10 @@ impl Onboarder {
                         };
                         return EmployeeResult::failed(employee, "get_user", &gone, "");
                     }
+                    // The execution role may read users only under its own path.
+                    Err(err) if err.is("AccessDenied") => {
+                        return self.conflict(employee, OUTSIDE_PATH);
+                    }
                     Err(err) => return EmployeeResult::failed(employee, "get_user", &err, ""),
                 }
             }
@@ -550,6 +554,9 @@ impl Onboarder {
         result
     }
 }
+
+/// Conflict reason when the name exists but the role may not even read the user.
+const OUTSIDE_PATH: &str = "an IAM user with this name exists outside this function's user path";
 
 /// Appended to failures that leave a pending user behind.
 const PENDING_NOTE: &str =

@@ -641,6 +641,30 @@ async fn a_name_held_by_someone_else_is_a_conflict_and_untouched() {
 }
 
 #[tokio::test]
+async fn a_name_outside_the_readable_path_is_a_conflict() {
+    let mut rules = Rules::success();
+    rules.create_user = mock!(IamClient::create_user)
+        .then_error(|| CreateUserError::generic(iam_error("EntityAlreadyExists")));
+    let get_user = mock!(aws_sdk_iam::Client::get_user).then_error(|| {
+        aws_sdk_iam::operation::get_user::GetUserError::generic(iam_error("AccessDenied"))
+    });
+    let onboarder = rules.onboarder(&[&get_user]);
+    let result = run_one(&onboarder, false).await;
+    assert_eq!(result.status, Status::Conflict);
+    assert!(
+        result
+            .error
+            .unwrap()
+            .message
+            .contains("outside this function's user path")
+    );
+    assert_eq!(
+        rules.create_login_profile.num_calls() + rules.attach_policy.num_calls(),
+        0
+    );
+}
+
+#[tokio::test]
 async fn a_pending_user_is_resumed_and_its_old_password_replaced() {
     let (mut rules, get_user) = existing_user_rules(&[
         ("ManagedBy", "iam-onboarding"),

@@ -1,6 +1,7 @@
 //! Integration tests: the library against a real local AWS API emulator (moto),
 //! one private server per test. `make test` installs moto into `.venv`.
 
+mod events;
 mod logs;
 mod moto;
 mod onboarding;

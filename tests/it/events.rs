@@ -1,0 +1,237 @@
+//! End-to-end: the built function under `cargo lambda watch`, every file in
+//! `events/` sent with `cargo lambda invoke`, each checked against
+//! `events/expected.json` and against the emulator's state.
+
+use std::collections::BTreeMap;
+use std::net::TcpStream;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::moto::free_port;
+use crate::world::{SENDER, WEBHOOK_SECRET, World};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Expected {
+    description: String,
+    #[serde(default)]
+    results: Vec<String>,
+    status_code: Option<u64>,
+    error_type: Option<String>,
+    field: Option<String>,
+    sign: Option<Signing>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Signing {
+    secret_env: Option<String>,
+    age: Option<u64>,
+}
+
+fn venv_tool(name: &str) -> PathBuf {
+    let path = Path::new(ROOT).join(".venv/bin").join(name);
+    assert!(path.is_file(), "{} not found: run ./scripts/setup.sh (or `make test`)", path.display());
+    path
+}
+
+/// `PATH` with the project's venv first, so `cargo lambda` finds cargo-lambda.
+fn path_with_venv() -> String {
+    format!("{}:{}", venv_tool("cargo-lambda").parent().unwrap().display(), std::env::var("PATH").unwrap_or_default())
+}
+
+/// `cargo lambda watch` in its own process group, killed with its children on drop.
+struct Watch {
+    child: Child,
+    port: u16,
+}
+
+impl Watch {
+    fn start(world: &World, env_file: &Path) -> Self {
+        let port = free_port();
+        let child = Command::new("cargo")
+            .args(["lambda", "watch", "--invoke-address", "127.0.0.1", "--invoke-port", &port.to_string()])
+            .arg("--env-file")
+            .arg(env_file)
+            .current_dir(ROOT)
+            .env("PATH", path_with_venv())
+            .env("AWS_ENDPOINT_URL", &world.moto.endpoint)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("AWS_PROFILE")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("cargo lambda watch starts");
+        let watch = Self { child, port };
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "cargo lambda watch did not listen on {port}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        watch
+    }
+
+    fn invoke(&self, data_file: &Path) -> Output {
+        Command::new("cargo")
+            .args(["lambda", "invoke", "iam-onboarding", "--invoke-address", "127.0.0.1"])
+            .args(["--invoke-port", &self.port.to_string(), "--output-format", "json", "--data-file"])
+            .arg(data_file)
+            .current_dir(ROOT)
+            .env("PATH", path_with_venv())
+            .output()
+            .expect("cargo lambda invoke runs")
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").args(["-TERM", "--", &format!("-{}", self.child.id())]).status();
+        let _ = self.child.wait();
+    }
+}
+
+fn sign(event: &Path, signing: &Signing, out: &Path) {
+    let mut command = Command::new(venv_tool("python"));
+    command
+        .arg(Path::new(ROOT).join("scripts/sign-webhook-event.py"))
+        .arg(event)
+        .env("WEBHOOK_SECRET", WEBHOOK_SECRET)
+        .env("WRONG_WEBHOOK_SECRET", "not-the-webhook-secret");
+    if let Some(env) = &signing.secret_env {
+        command.args(["--secret-env", env]);
+    }
+    if let Some(age) = signing.age {
+        command.args(["--age", &age.to_string()]);
+    }
+    let output = command.output().expect("signing script runs");
+    assert!(output.status.success(), "signing {}: {}", event.display(), String::from_utf8_lossy(&output.stderr));
+    std::fs::write(out, output.stdout).unwrap();
+}
+
+fn statuses(results: &Value) -> Vec<String> {
+    results.as_array().map_or_else(Vec::new, |r| r.iter().map(|x| x["status"].as_str().unwrap().to_string()).collect())
+}
+
+fn tag<'a>(user: &'a Value, key: &str) -> Option<&'a str> {
+    user["tags"].as_array()?.iter().find(|t| t["Key"] == key).and_then(|t| t["Value"].as_str())
+}
+
+#[tokio::test]
+async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
+    let world = World::new().await;
+    let dir = std::env::temp_dir().join(format!("iam-onboarding-events-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let env_file = dir.join("function.env");
+    std::fs::write(
+        &env_file,
+        format!(
+            "SELF_MANAGE_POLICY_ARN={}\nSENDER_EMAIL={SENDER}\nUSER_PATH=/employees/\nALLOWED_GROUPS=developers,readers\n\
+             WEBHOOK_SECRET_ARN={}\nEVENTBRIDGE_SOURCE=com.example.hr\n",
+            world.policy_arn, world.secret_arn
+        ),
+    )
+    .unwrap();
+
+    let events_dir = Path::new(ROOT).join("events");
+    let expected: BTreeMap<String, Value> =
+        serde_json::from_str(&std::fs::read_to_string(events_dir.join("expected.json")).unwrap()).unwrap();
+    let expected: BTreeMap<String, Expected> = expected
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with('_'))
+        .map(|(k, v)| (k.clone(), serde_json::from_value(v).unwrap_or_else(|e| panic!("expected.json {k}: {e}"))))
+        .collect();
+    let mut files: Vec<String> = std::fs::read_dir(&events_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|name| name.ends_with(".json") && name != "expected.json")
+        .collect();
+    files.sort();
+    assert_eq!(files, expected.keys().cloned().collect::<Vec<_>>(), "every event file has an expected outcome");
+
+    let watch = Watch::start(&world, &env_file);
+    let mut failures = Vec::new();
+    for file in &files {
+        let want = &expected[file];
+        let users_before = world.moto.user_names().len();
+        let emails_before = world.moto.emails().len();
+        let mut data_file = events_dir.join(file);
+        if let Some(signing) = &want.sign {
+            let signed = dir.join(file);
+            sign(&data_file, signing, &signed);
+            data_file = signed;
+        }
+        let output = watch.invoke(&data_file);
+        let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+        let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+        let mut problems = Vec::new();
+
+        if let Some(error_type) = &want.error_type {
+            if output.status.success() || !stderr.contains(&format!("Error: {error_type}")) {
+                problems.push(format!("expected Lambda error {error_type}; got stdout {stdout} stderr {stderr}"));
+            }
+        } else if !output.status.success() {
+            problems.push(format!("invoke failed: {stderr}"));
+        } else {
+            let response: Value = serde_json::from_str(&stdout).unwrap_or(Value::Null);
+            let body = match want.status_code {
+                Some(code) => {
+                    if response["statusCode"].as_u64() != Some(code) {
+                        problems.push(format!("statusCode {} instead of {code}", response["statusCode"]));
+                    }
+                    serde_json::from_str(response["body"].as_str().unwrap_or("null")).unwrap_or(Value::Null)
+                }
+                None => response,
+            };
+            if statuses(&body["results"]) != want.results {
+                problems.push(format!("results {:?} instead of {:?}: {body}", statuses(&body["results"]), want.results));
+            }
+            if let Some(field) = &want.field
+                && body["results"][0]["error"]["field"].as_str() != Some(field)
+            {
+                problems.push(format!("rejected field {} instead of {field}", body["results"][0]["error"]["field"]));
+            }
+            for result in body["results"].as_array().into_iter().flatten().filter(|r| r["status"] == "created") {
+                let name = result["username"].as_str().unwrap();
+                match world.moto.user(name) {
+                    Some(user) if tag(&user, "OnboardingStatus") == Some("complete") && user["path"] == "/employees/" => {
+                        let to = world.moto.emails().into_iter().filter(|e| e.html.contains(&format!("<code>{name}</code>")));
+                        let sent: Vec<_> = to.collect();
+                        if sent.len() != 1 || user["password"].as_str() != Some(sent[0].password().as_str()) {
+                            problems.push(format!("{name}: expected one email carrying the valid password"));
+                        }
+                    }
+                    other => problems.push(format!("{name}: not onboarded in the emulator: {other:?}")),
+                }
+            }
+        }
+        let created = want.results.iter().filter(|s| *s == "created").count();
+        if world.moto.user_names().len() != users_before + created || world.moto.emails().len() != emails_before + created {
+            problems.push(format!("expected exactly {created} new users and emails"));
+        }
+        if !problems.is_empty() {
+            failures.push(format!("{file} ({}):\n  {}", want.description, problems.join("\n  ")));
+        }
+    }
+
+    // A second delivery of a sample that already succeeded changes nothing.
+    let emails = world.moto.emails().len();
+    let repeat = watch.invoke(&events_dir.join("direct-single.json"));
+    let repeat: Value = serde_json::from_slice(&repeat.stdout).unwrap_or(Value::Null);
+    if statuses(&repeat["results"]) != ["already_onboarded"] || world.moto.emails().len() != emails {
+        failures.push(format!("repeat of direct-single.json: {repeat}"));
+    }
+    drop(watch);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(failures.is_empty(), "{} sample(s) did not match:\n{}", failures.len(), failures.join("\n"));
+}

@@ -78,17 +78,6 @@ fn unix_now() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
-fn status_name(status: Status) -> &'static str {
-    match status {
-        Status::Created => "created",
-        Status::AlreadyOnboarded => "already_onboarded",
-        Status::DryRun => "dry_run",
-        Status::Rejected => "rejected",
-        Status::Conflict => "conflict",
-        Status::Failed => "failed",
-    }
-}
-
 fn http_response(status: u16, body: Value) -> Value {
     json!({
         "statusCode": status,
@@ -146,44 +135,27 @@ impl App {
     pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, HandlerError> {
         let (payload, context) = event.into_parts();
         let account = AccountContext::from_function_arn(&context.invoked_function_arn);
+        tracing::debug!(function_arn = %context.invoked_function_arn, "invocation received");
         let trigger =
             Trigger::from_event(payload).map_err(|e| HandlerError::UnsupportedEvent(e.0))?;
         match trigger {
             Trigger::Direct(payload) => {
                 let span = info_span!("direct", request_id = %context.request_id);
-                self.direct(&payload, account.as_ref())
-                    .instrument(span)
-                    .await
+                self.direct(&payload, &account).instrument(span).await
             }
             Trigger::EventBridge(event) => {
                 let correlation_id = event.id.clone().unwrap_or_default();
                 let span = info_span!("eventbridge", correlation_id = %correlation_id, request_id = %context.request_id);
-                self.eventbridge(event, account.as_ref())
-                    .instrument(span)
-                    .await
+                self.eventbridge(event, &account).instrument(span).await
             }
             Trigger::Webhook(request) => {
                 let span = info_span!("webhook", request_id = %context.request_id);
                 Ok(self
-                    .webhook(request, &context.request_id, account.as_ref())
+                    .webhook(request, &context.request_id, &account)
                     .instrument(span)
                     .await)
             }
         }
-    }
-
-    async fn onboard(
-        &self,
-        request: OnboardingRequest,
-        account: Option<&AccountContext>,
-    ) -> Vec<EmployeeResult> {
-        let unknown = AccountContext {
-            partition: "aws".into(),
-            account_id: "000000000000".into(),
-        };
-        self.onboarder
-            .run(request, account.unwrap_or(&unknown))
-            .await
     }
 
     fn parse(&self, payload: &Value) -> Result<OnboardingRequest, FieldError> {
@@ -193,20 +165,20 @@ impl App {
     async fn direct(
         &self,
         payload: &Value,
-        account: Option<&AccountContext>,
+        account: &AccountContext,
     ) -> Result<Value, HandlerError> {
         let request = self.parse(payload).map_err(|e| {
             info!(field = %e.field, "invalid request");
             HandlerError::InvalidRequest(e)
         })?;
-        let results = self.onboard(request, account).await;
+        let results = self.onboarder.run(request, account).await;
         Ok(json!({"results": results}))
     }
 
     async fn eventbridge(
         &self,
         event: aws_lambda_events::eventbridge::EventBridgeEvent<Value>,
-        account: Option<&AccountContext>,
+        account: &AccountContext,
     ) -> Result<Value, HandlerError> {
         if event.detail_type != EMPLOYEE_HIRED {
             warn!(detail_type = %event.detail_type, "unsupported EventBridge detail-type");
@@ -227,13 +199,13 @@ impl App {
         let request = self
             .parse(&json!({"employee": event.detail}))
             .map_err(|e| HandlerError::InvalidRequest(e.within("detail")))?;
-        let results = self.onboard(request, account).await;
+        let results = self.onboarder.run(request, account).await;
         if let Some(bad) = results
             .iter()
             .find(|r| !matches!(r.status, Status::Created | Status::AlreadyOnboarded))
         {
             return Err(HandlerError::NotOnboarded {
-                status: status_name(bad.status),
+                status: bad.status.as_str(),
                 message: bad
                     .error
                     .as_ref()
@@ -248,7 +220,7 @@ impl App {
         &self,
         request: WebhookRequest,
         request_id: &str,
-        account: Option<&AccountContext>,
+        account: &AccountContext,
     ) -> Value {
         if request.method != "POST" {
             info!(method = %request.method, status = 405, "webhook rejected");
@@ -301,7 +273,7 @@ impl App {
                 return http_error(400, "InvalidField", &err.to_string(), Some(&err.field));
             }
         };
-        let mut results = self.onboard(parsed, account).await;
+        let mut results = self.onboarder.run(parsed, account).await;
         let status = http_status(&results);
         for result in results.iter_mut().filter(|r| r.status == Status::Failed) {
             // Step and AWS details stay in the logs; the HR system gets the request id.

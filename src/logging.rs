@@ -1,5 +1,5 @@
-//! JSON logs through `tracing`, one object per line, with span fields
-//! (request id, employee id, user name, step) on every line.
+//! JSON logs through `tracing`, one object per line, with the fields of every
+//! enclosing span (request id, employee id, user name, group) on each line.
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
@@ -15,8 +15,8 @@ where
     tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)
-        .with_current_span(true)
-        .with_span_list(false)
+        .with_current_span(false)
+        .with_span_list(true)
         .with_target(false)
         .without_time()
         .with_writer(writer)

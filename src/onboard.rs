@@ -55,6 +55,20 @@ pub enum Status {
     Failed,
 }
 
+impl Status {
+    /// The status as it appears in responses and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Created => "created",
+            Status::AlreadyOnboarded => "already_onboarded",
+            Status::DryRun => "dry_run",
+            Status::Rejected => "rejected",
+            Status::Conflict => "conflict",
+            Status::Failed => "failed",
+        }
+    }
+}
+
 /// Error details of a result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ResultError {
@@ -158,22 +172,30 @@ struct AccountSettings {
 pub struct AccountContext {
     /// The AWS partition (`aws`, `aws-cn`, `aws-us-gov`).
     pub partition: String,
-    /// The 12-digit account id.
-    pub account_id: String,
+    /// The 12-digit account id, when the invoked function's ARN holds one
+    /// (local emulators such as `cargo lambda watch` send a placeholder).
+    pub account_id: Option<String>,
 }
 
 impl AccountContext {
     /// Reads partition and account id from the invoked function's ARN.
-    pub fn from_function_arn(arn: &str) -> Option<Self> {
+    pub fn from_function_arn(arn: &str) -> Self {
         let parts: Vec<&str> = arn.split(':').collect();
-        (parts.len() >= 6
+        if parts.len() >= 6
             && parts[0] == "arn"
             && parts[4].len() == 12
-            && parts[4].bytes().all(|b| b.is_ascii_digit()))
-        .then(|| Self {
-            partition: parts[1].to_string(),
-            account_id: parts[4].to_string(),
-        })
+            && parts[4].bytes().all(|b| b.is_ascii_digit())
+        {
+            Self {
+                partition: parts[1].to_string(),
+                account_id: Some(parts[4].to_string()),
+            }
+        } else {
+            Self {
+                partition: "aws".to_string(),
+                account_id: None,
+            }
+        }
     }
 
     fn signin_domain(&self) -> &'static str {
@@ -276,7 +298,9 @@ impl Onboarder {
                             .onboard_one(&employee, dry_run, account)
                             .instrument(span.clone())
                             .await;
-                        span.in_scope(|| info!(status = ?result.status, "employee finished"));
+                        span.in_scope(|| {
+                            info!(status = result.status.as_str(), "employee finished")
+                        });
                         result
                     }
                     Err(field_error) => {
@@ -301,7 +325,10 @@ impl Onboarder {
                         return Ok(url.clone());
                     }
                     let alias = self.iam.account_alias().await?;
-                    let name = alias.unwrap_or_else(|| account.account_id.clone());
+                    let name = alias.or_else(|| account.account_id.clone()).ok_or_else(|| AwsError {
+                        code: "UnknownAccount".into(),
+                        message: "the account has no alias and the invoked function ARN holds no account id; set SIGNIN_URL".into(),
+                    })?;
                     Ok(format!(
                         "https://{name}.{}/console",
                         account.signin_domain()

@@ -54,7 +54,7 @@ fn config(signin_url: Option<&str>) -> Config {
 fn account() -> AccountContext {
     AccountContext {
         partition: "aws".into(),
-        account_id: "123456789012".into(),
+        account_id: Some("123456789012".into()),
     }
 }
 
@@ -722,4 +722,43 @@ async fn dry_run_reads_only() {
         + rules.send_email.num_calls()
         + rules.tag_user.num_calls();
     assert_eq!(writes, 0);
+}
+
+#[test]
+fn reads_the_account_from_the_function_arn() {
+    let arn = "arn:aws-us-gov:lambda:us-gov-west-1:123456789012:function:iam-onboarding";
+    let context = AccountContext::from_function_arn(arn);
+    assert_eq!(context.account_id.as_deref(), Some("123456789012"));
+    assert_eq!(context.signin_domain(), "signin.amazonaws-us-gov.com");
+    let local = AccountContext::from_function_arn("function-arn");
+    assert_eq!((local.partition.as_str(), local.account_id), ("aws", None));
+}
+
+#[tokio::test]
+async fn without_alias_or_account_id_the_signin_url_must_be_configured() {
+    let rules = Rules::success();
+    let aliases = mock!(IamClient::list_account_aliases).then_output(|| {
+        ListAccountAliasesOutput::builder()
+            .set_account_aliases(Some(vec![]))
+            .build()
+            .unwrap()
+    });
+    let onboarder = {
+        let iam = mock_client!(
+            aws_sdk_iam,
+            RuleMode::MatchAny,
+            [&rules.password_policy, &aliases, &rules.create_user]
+        );
+        let ses = mock_client!(aws_sdk_ses, RuleMode::MatchAny, [&rules.send_email]);
+        Onboarder::new(Iam::new(iam), Ses::new(ses), config(None))
+    };
+    let local = AccountContext::from_function_arn("function-arn");
+    let result = onboarder.run(request(false), &local).await.remove(0);
+    let error = result.error.unwrap();
+    assert_eq!(
+        (error.step, error.code.as_str()),
+        (Some("read_account_settings"), "UnknownAccount")
+    );
+    assert!(error.message.contains("SIGNIN_URL"));
+    assert_eq!(rules.create_login_profile.num_calls(), 0);
 }

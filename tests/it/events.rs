@@ -38,13 +38,21 @@ struct Signing {
 
 fn venv_tool(name: &str) -> PathBuf {
     let path = Path::new(ROOT).join(".venv/bin").join(name);
-    assert!(path.is_file(), "{} not found: run ./scripts/setup.sh (or `make test`)", path.display());
+    assert!(
+        path.is_file(),
+        "{} not found: run ./scripts/setup.sh (or `make test`)",
+        path.display()
+    );
     path
 }
 
 /// `PATH` with the project's venv first, so `cargo lambda` finds cargo-lambda.
 fn path_with_venv() -> String {
-    format!("{}:{}", venv_tool("cargo-lambda").parent().unwrap().display(), std::env::var("PATH").unwrap_or_default())
+    format!(
+        "{}:{}",
+        venv_tool("cargo-lambda").parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
 }
 
 /// `cargo lambda watch` in its own process group, killed with its children on drop.
@@ -57,7 +65,14 @@ impl Watch {
     fn start(world: &World, env_file: &Path) -> Self {
         let port = free_port();
         let child = Command::new("cargo")
-            .args(["lambda", "watch", "--invoke-address", "127.0.0.1", "--invoke-port", &port.to_string()])
+            .args([
+                "lambda",
+                "watch",
+                "--invoke-address",
+                "127.0.0.1",
+                "--invoke-port",
+                &port.to_string(),
+            ])
             .arg("--env-file")
             .arg(env_file)
             .current_dir(ROOT)
@@ -76,7 +91,10 @@ impl Watch {
         let watch = Self { child, port };
         let deadline = Instant::now() + Duration::from_secs(120);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "cargo lambda watch did not listen on {port}");
+            assert!(
+                Instant::now() < deadline,
+                "cargo lambda watch did not listen on {port}"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
         watch
@@ -84,8 +102,20 @@ impl Watch {
 
     fn invoke(&self, data_file: &Path) -> Output {
         Command::new("cargo")
-            .args(["lambda", "invoke", "iam-onboarding", "--invoke-address", "127.0.0.1"])
-            .args(["--invoke-port", &self.port.to_string(), "--output-format", "json", "--data-file"])
+            .args([
+                "lambda",
+                "invoke",
+                "iam-onboarding",
+                "--invoke-address",
+                "127.0.0.1",
+            ])
+            .args([
+                "--invoke-port",
+                &self.port.to_string(),
+                "--output-format",
+                "json",
+                "--data-file",
+            ])
             .arg(data_file)
             .current_dir(ROOT)
             .env("PATH", path_with_venv())
@@ -96,7 +126,9 @@ impl Watch {
 
 impl Drop for Watch {
     fn drop(&mut self) {
-        let _ = Command::new("kill").args(["-TERM", "--", &format!("-{}", self.child.id())]).status();
+        let _ = Command::new("kill")
+            .args(["-TERM", "--", &format!("-{}", self.child.id())])
+            .status();
         let _ = self.child.wait();
     }
 }
@@ -115,21 +147,42 @@ fn sign(event: &Path, signing: &Signing, out: &Path) {
         command.args(["--age", &age.to_string()]);
     }
     let output = command.output().expect("signing script runs");
-    assert!(output.status.success(), "signing {}: {}", event.display(), String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "signing {}: {}",
+        event.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
     std::fs::write(out, output.stdout).unwrap();
 }
 
 fn statuses(results: &Value) -> Vec<String> {
-    results.as_array().map_or_else(Vec::new, |r| r.iter().map(|x| x["status"].as_str().unwrap().to_string()).collect())
+    results.as_array().map_or_else(Vec::new, |r| {
+        r.iter()
+            .map(|x| x["status"].as_str().unwrap().to_string())
+            .collect()
+    })
 }
 
 fn tag<'a>(user: &'a Value, key: &str) -> Option<&'a str> {
-    user["tags"].as_array()?.iter().find(|t| t["Key"] == key).and_then(|t| t["Value"].as_str())
+    user["tags"]
+        .as_array()?
+        .iter()
+        .find(|t| t["Key"] == key)
+        .and_then(|t| t["Value"].as_str())
 }
 
 #[tokio::test]
 async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
     let world = World::new().await;
+    // cargo lambda passes no real function ARN, so the sign-in URL comes from the alias.
+    world
+        .iam()
+        .create_account_alias()
+        .account_alias("example-corp")
+        .send()
+        .await
+        .unwrap();
     let dir = std::env::temp_dir().join(format!("iam-onboarding-events-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let env_file = dir.join("function.env");
@@ -145,11 +198,17 @@ async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
 
     let events_dir = Path::new(ROOT).join("events");
     let expected: BTreeMap<String, Value> =
-        serde_json::from_str(&std::fs::read_to_string(events_dir.join("expected.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(events_dir.join("expected.json")).unwrap())
+            .unwrap();
     let expected: BTreeMap<String, Expected> = expected
         .into_iter()
         .filter(|(k, _)| !k.starts_with('_'))
-        .map(|(k, v)| (k.clone(), serde_json::from_value(v).unwrap_or_else(|e| panic!("expected.json {k}: {e}"))))
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                serde_json::from_value(v).unwrap_or_else(|e| panic!("expected.json {k}: {e}")),
+            )
+        })
         .collect();
     let mut files: Vec<String> = std::fs::read_dir(&events_dir)
         .unwrap()
@@ -157,7 +216,11 @@ async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
         .filter(|name| name.ends_with(".json") && name != "expected.json")
         .collect();
     files.sort();
-    assert_eq!(files, expected.keys().cloned().collect::<Vec<_>>(), "every event file has an expected outcome");
+    assert_eq!(
+        files,
+        expected.keys().cloned().collect::<Vec<_>>(),
+        "every event file has an expected outcome"
+    );
 
     let watch = Watch::start(&world, &env_file);
     let mut failures = Vec::new();
@@ -178,7 +241,9 @@ async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
 
         if let Some(error_type) = &want.error_type {
             if output.status.success() || !stderr.contains(&format!("Error: {error_type}")) {
-                problems.push(format!("expected Lambda error {error_type}; got stdout {stdout} stderr {stderr}"));
+                problems.push(format!(
+                    "expected Lambda error {error_type}; got stdout {stdout} stderr {stderr}"
+                ));
             }
         } else if !output.status.success() {
             problems.push(format!("invoke failed: {stderr}"));
@@ -187,40 +252,75 @@ async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
             let body = match want.status_code {
                 Some(code) => {
                     if response["statusCode"].as_u64() != Some(code) {
-                        problems.push(format!("statusCode {} instead of {code}", response["statusCode"]));
+                        problems.push(format!(
+                            "statusCode {} instead of {code}",
+                            response["statusCode"]
+                        ));
                     }
-                    serde_json::from_str(response["body"].as_str().unwrap_or("null")).unwrap_or(Value::Null)
+                    serde_json::from_str(response["body"].as_str().unwrap_or("null"))
+                        .unwrap_or(Value::Null)
                 }
                 None => response,
             };
             if statuses(&body["results"]) != want.results {
-                problems.push(format!("results {:?} instead of {:?}: {body}", statuses(&body["results"]), want.results));
+                problems.push(format!(
+                    "results {:?} instead of {:?}: {body}",
+                    statuses(&body["results"]),
+                    want.results
+                ));
             }
             if let Some(field) = &want.field
                 && body["results"][0]["error"]["field"].as_str() != Some(field)
             {
-                problems.push(format!("rejected field {} instead of {field}", body["results"][0]["error"]["field"]));
+                problems.push(format!(
+                    "rejected field {} instead of {field}",
+                    body["results"][0]["error"]["field"]
+                ));
             }
-            for result in body["results"].as_array().into_iter().flatten().filter(|r| r["status"] == "created") {
+            for result in body["results"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|r| r["status"] == "created")
+            {
                 let name = result["username"].as_str().unwrap();
                 match world.moto.user(name) {
-                    Some(user) if tag(&user, "OnboardingStatus") == Some("complete") && user["path"] == "/employees/" => {
-                        let to = world.moto.emails().into_iter().filter(|e| e.html.contains(&format!("<code>{name}</code>")));
+                    Some(user)
+                        if tag(&user, "OnboardingStatus") == Some("complete")
+                            && user["path"] == "/employees/" =>
+                    {
+                        let to = world
+                            .moto
+                            .emails()
+                            .into_iter()
+                            .filter(|e| e.html.contains(&format!("<code>{name}</code>")));
                         let sent: Vec<_> = to.collect();
-                        if sent.len() != 1 || user["password"].as_str() != Some(sent[0].password().as_str()) {
-                            problems.push(format!("{name}: expected one email carrying the valid password"));
+                        if sent.len() != 1
+                            || user["password"].as_str() != Some(sent[0].password().as_str())
+                        {
+                            problems.push(format!(
+                                "{name}: expected one email carrying the valid password"
+                            ));
                         }
                     }
-                    other => problems.push(format!("{name}: not onboarded in the emulator: {other:?}")),
+                    other => {
+                        problems.push(format!("{name}: not onboarded in the emulator: {other:?}"))
+                    }
                 }
             }
         }
         let created = want.results.iter().filter(|s| *s == "created").count();
-        if world.moto.user_names().len() != users_before + created || world.moto.emails().len() != emails_before + created {
+        if world.moto.user_names().len() != users_before + created
+            || world.moto.emails().len() != emails_before + created
+        {
             problems.push(format!("expected exactly {created} new users and emails"));
         }
         if !problems.is_empty() {
-            failures.push(format!("{file} ({}):\n  {}", want.description, problems.join("\n  ")));
+            failures.push(format!(
+                "{file} ({}):\n  {}",
+                want.description,
+                problems.join("\n  ")
+            ));
         }
     }
 
@@ -228,10 +328,16 @@ async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
     let emails = world.moto.emails().len();
     let repeat = watch.invoke(&events_dir.join("direct-single.json"));
     let repeat: Value = serde_json::from_slice(&repeat.stdout).unwrap_or(Value::Null);
-    if statuses(&repeat["results"]) != ["already_onboarded"] || world.moto.emails().len() != emails {
+    if statuses(&repeat["results"]) != ["already_onboarded"] || world.moto.emails().len() != emails
+    {
         failures.push(format!("repeat of direct-single.json: {repeat}"));
     }
     drop(watch);
     let _ = std::fs::remove_dir_all(&dir);
-    assert!(failures.is_empty(), "{} sample(s) did not match:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} sample(s) did not match:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

@@ -99,12 +99,7 @@ fn http_error(status: u16, code: &str, message: &str, field: Option<&str>) -> Va
 /// onboarded / dry run), 400/409/500 when all failed the same way, 207 otherwise.
 pub fn http_status(results: &[EmployeeResult]) -> u16 {
     let all = |pred: fn(Status) -> bool| results.iter().all(|r| pred(r.status));
-    if all(|s| {
-        matches!(
-            s,
-            Status::Created | Status::AlreadyOnboarded | Status::DryRun
-        )
-    }) {
+    if all(Status::is_success) {
         if results.iter().any(|r| r.status == Status::Created) {
             201
         } else {
@@ -196,14 +191,23 @@ impl App {
                 "source {source:?} is not the configured EVENTBRIDGE_SOURCE {expected:?}"
             )));
         }
+        // `detail` is the employee object, or a whole onboarding request (with dryRun or a batch).
+        let payload =
+            if event.detail.get("employee").is_some() || event.detail.get("employees").is_some() {
+                event.detail
+            } else {
+                json!({"employee": event.detail})
+            };
         let request = self
-            .parse(&json!({"employee": event.detail}))
+            .parse(&payload)
             .map_err(|e| HandlerError::InvalidRequest(e.within("detail")))?;
         let results = self.onboarder.run(request, account).await;
-        if let Some(bad) = results
-            .iter()
-            .find(|r| !matches!(r.status, Status::Created | Status::AlreadyOnboarded))
-        {
+        if let Some(bad) = results.iter().find(|r| {
+            !matches!(
+                r.status,
+                Status::Created | Status::AlreadyOnboarded | Status::DryRun
+            )
+        }) {
             return Err(HandlerError::NotOnboarded {
                 status: bad.status.as_str(),
                 message: bad

@@ -56,6 +56,14 @@ pub enum Status {
 }
 
 impl Status {
+    /// Whether the employee ends up onboarded (or would, in a dry run) with nothing left to do.
+    pub fn is_success(self) -> bool {
+        matches!(
+            self,
+            Status::Created | Status::AlreadyOnboarded | Status::DryRun
+        )
+    }
+
     /// The status as it appears in responses and logs.
     pub fn as_str(self) -> &'static str {
         match self {

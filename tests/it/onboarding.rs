@@ -483,6 +483,13 @@ async fn eventbridge_employee_hired_onboards_and_other_events_change_nothing() {
     assert_eq!(results(&response)[0]["status"], "created");
     assert_onboarded(&world, "jane.doe", "jane.doe@example.com");
 
+    // detail may also be a whole onboarding request, e.g. a dry run.
+    let mut dry_run = event("Employee Hired", "com.example.hr");
+    dry_run["detail"] = json!({"dryRun": true, "employee": {"email": "new.hire@example.com"}});
+    let response = invoke(&app, dry_run).await.unwrap();
+    assert_eq!(results(&response)[0]["status"], "dry_run");
+    assert!(world.moto.user("new.hire").is_none());
+
     let mut bad = event("Employee Hired", "com.example.hr");
     bad["detail"]["email"] = json!("nope");
     let diagnostic: lambda_runtime::Diagnostic = invoke(&app, bad).await.unwrap_err().into();

@@ -215,31 +215,39 @@ impl AccountContext {
     }
 }
 
-/// Relationship of an existing user to the employee being onboarded.
+/// What a user already holding the employee's name means for the onboarding.
 enum Existing {
-    /// Not ours, or another employee's: leave it alone.
-    Foreign(&'static str),
-    /// Ours and complete.
-    Complete,
-    /// Ours, interrupted before the email was sent: resume.
-    Pending,
+    /// No such user.
+    Absent,
+    /// Ours, interrupted before the email was sent: resume it (its ARN).
+    Pending(String),
+    /// Nothing to do: see [`Settled`].
+    Settled(Settled),
 }
 
-fn classify(employee: &Employee, user: &ExistingUser) -> Existing {
+/// Existing users that end the onboarding without a write.
+enum Settled {
+    /// Not ours, another employee's, or outside the readable path: leave it alone.
+    Foreign(&'static str),
+    /// Ours and complete (its ARN).
+    Complete(String),
+}
+
+fn classify(employee: &Employee, user: ExistingUser) -> Existing {
     if user.tag(MANAGED_BY_TAG) != Some(MANAGED_BY_VALUE) {
-        return Existing::Foreign(
+        return Existing::Settled(Settled::Foreign(
             "an IAM user with this name exists and is not managed by iam-onboarding",
-        );
+        ));
     }
     if user.tag(EMPLOYEE_ID_TAG) != employee.employee_id.as_deref() {
-        return Existing::Foreign(
+        return Existing::Settled(Settled::Foreign(
             "an IAM user with this name was onboarded for another employee id",
-        );
+        ));
     }
     if user.tag(STATUS_TAG) == Some(STATUS_COMPLETE) {
-        Existing::Complete
+        Existing::Settled(Settled::Complete(user.arn))
     } else {
-        Existing::Pending
+        Existing::Pending(user.arn)
     }
 }
 
@@ -378,38 +386,24 @@ impl Onboarder {
         let (created, settings) = tokio::join!(create, self.account_settings(account));
         let user_arn = match created {
             Ok(arn) => arn,
-            Err(err) if err.is("EntityAlreadyExists") => {
-                match step("get_user", self.iam.get_user(name)).await {
-                    Ok(Some(user)) => match classify(employee, &user) {
-                        Existing::Foreign(reason) => return self.conflict(employee, reason),
-                        Existing::Complete => {
-                            let mut result =
-                                EmployeeResult::new(employee, Status::AlreadyOnboarded);
-                            result.user_arn = Some(user.arn);
-                            return result;
-                        }
-                        Existing::Pending => {
-                            info!(
-                                step = "resume",
-                                "user exists and is pending; completing its onboarding"
-                            );
-                            user.arn
-                        }
-                    },
-                    Ok(None) => {
-                        let gone = AwsError {
-                            code: "NoSuchEntity".into(),
-                            message: "the user vanished".into(),
-                        };
-                        return EmployeeResult::failed(employee, "get_user", &gone, "");
-                    }
-                    // The execution role may read users only under its own path.
-                    Err(err) if err.is("AccessDenied") => {
-                        return self.conflict(employee, OUTSIDE_PATH);
-                    }
-                    Err(err) => return EmployeeResult::failed(employee, "get_user", &err, ""),
+            Err(err) if err.is("EntityAlreadyExists") => match self.inspect(employee).await {
+                Ok(Existing::Pending(arn)) => {
+                    info!(
+                        step = "resume",
+                        "user exists and is pending; completing its onboarding"
+                    );
+                    arn
                 }
-            }
+                Ok(Existing::Settled(settled)) => return self.settled(employee, settled),
+                Ok(Existing::Absent) => {
+                    let gone = AwsError {
+                        code: "NoSuchEntity".into(),
+                        message: "the user vanished".into(),
+                    };
+                    return EmployeeResult::failed(employee, "get_user", &gone, "");
+                }
+                Err(err) => return EmployeeResult::failed(employee, "get_user", &err, ""),
+            },
             Err(err) => return EmployeeResult::failed(employee, "create_user", &err, ""),
         };
         let settings = match settings {
@@ -523,31 +517,46 @@ impl Onboarder {
         }
     }
 
-    fn conflict(&self, employee: &Employee, reason: &str) -> EmployeeResult {
-        let mut result = EmployeeResult::new(employee, Status::Conflict);
-        result.error = Some(ResultError {
-            code: "UserConflict".into(),
-            message: format!("{reason}; nothing was changed"),
-            field: Some("username".into()),
-            step: None,
-        });
-        result
+    /// Looks up the user holding the employee's name and what it means.
+    async fn inspect(&self, employee: &Employee) -> Result<Existing, AwsError> {
+        match step("get_user", self.iam.get_user(employee.username.as_str())).await {
+            Ok(Some(user)) => Ok(classify(employee, user)),
+            Ok(None) => Ok(Existing::Absent),
+            // The execution role may read users only under its own path.
+            Err(err) if err.is("AccessDenied") => {
+                Ok(Existing::Settled(Settled::Foreign(OUTSIDE_PATH)))
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// The result for an existing user that needs no work.
+    fn settled(&self, employee: &Employee, settled: Settled) -> EmployeeResult {
+        match settled {
+            Settled::Foreign(reason) => {
+                let mut result = EmployeeResult::new(employee, Status::Conflict);
+                result.error = Some(ResultError {
+                    code: "UserConflict".into(),
+                    message: format!("{reason}; nothing was changed"),
+                    field: Some("username".into()),
+                    step: None,
+                });
+                result
+            }
+            Settled::Complete(arn) => {
+                let mut result = EmployeeResult::new(employee, Status::AlreadyOnboarded);
+                result.user_arn = Some(arn);
+                result
+            }
+        }
     }
 
     /// Dry run: checks the name with one read and reports the calls a real run would make.
     async fn plan(&self, employee: &Employee) -> EmployeeResult {
         let name = employee.username.as_str();
-        match step("get_user", self.iam.get_user(name)).await {
-            Ok(Some(user)) => match classify(employee, &user) {
-                Existing::Foreign(reason) => return self.conflict(employee, reason),
-                Existing::Complete => {
-                    let mut result = EmployeeResult::new(employee, Status::AlreadyOnboarded);
-                    result.user_arn = Some(user.arn);
-                    return result;
-                }
-                Existing::Pending => {}
-            },
-            Ok(None) => {}
+        match self.inspect(employee).await {
+            Ok(Existing::Absent | Existing::Pending(_)) => {}
+            Ok(Existing::Settled(settled)) => return self.settled(employee, settled),
             Err(err) => return EmployeeResult::failed(employee, "get_user", &err, ""),
         }
         let config = &self.config;

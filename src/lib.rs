@@ -7,6 +7,7 @@ pub mod email;
 pub mod employee;
 pub mod handler;
 pub mod logging;
+pub mod mfa;
 pub mod onboard;
 pub mod password;
 pub mod request;

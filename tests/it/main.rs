@@ -3,6 +3,7 @@
 
 mod events;
 mod logs;
+mod mfa_session;
 mod moto;
 mod onboarding;
 mod webhook;

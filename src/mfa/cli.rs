@@ -11,8 +11,9 @@ Examples:
   aws --profile jane-mfa s3 ls               # then use the session
   mfa-session --profile jane --code 123456 --duration 1h30m
   mfa-session --profile jane --exec -- terraform plan
-  # ~/.aws/config, so that every tool asks for a code only when the session expired:
-  [profile jane-mfa]
+  # In ~/.aws/config, so that `--profile jane-auto` asks for a code only when
+  # the session expired:
+  [profile jane-auto]
   credential_process = mfa-session --profile jane --credential-process";
 
 /// Get temporary AWS credentials with your MFA code (sts:GetSessionToken) and

@@ -22,32 +22,38 @@ pub fn normalize_code(input: &str) -> Result<String, MfaError> {
     }
 }
 
-/// Where the prompt goes.
+/// Where the prompt goes and the code comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PromptTo {
+    /// Prompt on stderr, read standard input.
     Stderr,
-    /// The controlling terminal, if any: under credential_process the SDK
-    /// captures stderr, so a prompt there would never be seen.
+    /// Prompt on and read from the controlling terminal, if there is one (else
+    /// as `Stderr`): under credential_process the SDK captures stderr, and some
+    /// SDKs (Rust, Go) give the process no standard input.
     Terminal,
 }
 
-/// Prompts for the code of `serial` and reads it from standard input.
+/// Prompts for the code of `serial` and reads it.
 /// `no_code_hint` says what to do when there is no input.
 pub fn ask(serial: &str, to: PromptTo, no_code_hint: &str) -> Result<String, MfaError> {
     let prompt = format!("MFA code for {serial}: ");
-    let on_tty = to == PromptTo::Terminal
-        && std::fs::OpenOptions::new()
+    if to == PromptTo::Terminal
+        && let Ok(tty) = std::fs::OpenOptions::new()
+            .read(true)
             .write(true)
             .open("/dev/tty")
-            .and_then(|mut tty| {
-                tty.write_all(prompt.as_bytes())?;
-                tty.flush()
-            })
-            .is_ok();
-    if !on_tty {
-        eprint!("{prompt}");
-        let _ = io::stderr().flush();
+    {
+        let mut out = &tty;
+        if out
+            .write_all(prompt.as_bytes())
+            .and_then(|()| out.flush())
+            .is_ok()
+        {
+            return read_code(&mut io::BufReader::new(&tty), no_code_hint);
+        }
     }
+    eprint!("{prompt}");
+    let _ = io::stderr().flush();
     read_code(&mut io::stdin().lock(), no_code_hint)
 }
 

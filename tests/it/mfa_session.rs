@@ -155,9 +155,13 @@ impl Account {
         )
     }
 
+    /// `program` with a clean environment pointing at the emulator and `home`,
+    /// in a new session (`setsid`): no controlling terminal, so nothing can
+    /// wait for input on the terminal that runs the tests.
     fn command(&self, program: &str, home: &Home) -> Command {
-        let mut cmd = Command::new(program);
-        cmd.env_clear()
+        let mut cmd = Command::new("setsid");
+        cmd.args(["--wait", program])
+            .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", &home.0)
             .env("AWS_SHARED_CREDENTIALS_FILE", home.credentials())
@@ -637,6 +641,34 @@ async fn credential_process_output_is_cached_and_read_by_boto3() {
         parse_time(renewed["Expiration"].as_str().unwrap()),
         Duration::from_secs(12 * 3600),
     );
+}
+
+#[tokio::test]
+async fn credential_process_asks_on_the_terminal_when_it_has_no_stdin() {
+    // As the Rust and Go SDKs run a credential process: stdin /dev/null,
+    // stderr captured. `script` gives it a terminal, where the code is typed.
+    let account = Account::new("jane", 1).await;
+    let home = Home::new();
+    std::fs::write(home.credentials(), account.credentials_file()).unwrap();
+    let mut cmd = account.command("script", &home);
+    cmd.args([
+        "--quiet",
+        "--return",
+        "--command",
+        &format!("{BIN} --profile jane --credential-process </dev/null 2>/dev/null"),
+        "/dev/null",
+    ]);
+    let out = run(cmd, Some("123456\n"));
+    assert_ok(&out);
+    let terminal = stdout(&out);
+    assert!(
+        terminal.contains(&format!("MFA code for {}: ", account.serials[0])),
+        "the prompt is on the terminal: {terminal:?}"
+    );
+    let json: Value = serde_json::from_str(terminal[terminal.find('{').unwrap()..].trim())
+        .unwrap_or_else(|e| panic!("{e}: {terminal:?}"));
+    assert_eq!(json["Version"], 1);
+    assert_eq!(home.cache_files().len(), 1);
 }
 
 #[tokio::test]

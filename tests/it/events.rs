@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::moto::free_port;
+use crate::moto::tag;
 use crate::world::{SENDER, WEBHOOK_SECRET, World};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
@@ -162,14 +163,6 @@ fn statuses(results: &Value) -> Vec<String> {
             .map(|x| x["status"].as_str().unwrap().to_string())
             .collect()
     })
-}
-
-fn tag<'a>(user: &'a Value, key: &str) -> Option<&'a str> {
-    user["tags"]
-        .as_array()?
-        .iter()
-        .find(|t| t["Key"] == key)
-        .and_then(|t| t["Value"].as_str())
 }
 
 #[tokio::test]

@@ -125,6 +125,15 @@ impl Drop for Moto {
     }
 }
 
+/// The value of tag `key` in moto's record of a user.
+pub fn tag<'a>(user: &'a Value, key: &str) -> Option<&'a str> {
+    user["tags"]
+        .as_array()?
+        .iter()
+        .find(|t| t["Key"] == key)
+        .and_then(|t| t["Value"].as_str())
+}
+
 /// An email as moto recorded it.
 #[derive(Debug, Clone)]
 pub struct SentEmail {

@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 
+use crate::moto::tag;
 use crate::world::{SENDER, World, invoke};
 
 fn jane() -> Value {
@@ -12,14 +13,6 @@ fn jane() -> Value {
 
 fn results(response: &Value) -> &Vec<Value> {
     response["results"].as_array().expect("results array")
-}
-
-fn tag<'a>(user: &'a Value, key: &str) -> Option<&'a str> {
-    user["tags"]
-        .as_array()?
-        .iter()
-        .find(|t| t["Key"] == key)
-        .and_then(|t| t["Value"].as_str())
 }
 
 fn attached_policies(user: &Value) -> Vec<&str> {
@@ -380,13 +373,7 @@ async fn a_retry_after_an_email_failure_completes_with_one_valid_password() {
 #[tokio::test]
 async fn a_retry_after_a_grant_failure_completes() {
     let world = World::new().await;
-    world
-        .iam()
-        .delete_group()
-        .group_name("developers")
-        .send()
-        .await
-        .unwrap();
+    world.delete_group("developers").await;
     let app = world.app(&[]);
     let event = json!({"employee": jane()});
 

@@ -115,6 +115,16 @@ impl World {
         iam_onboarding::build_app(&self.sdk, self.config(overrides))
     }
 
+    /// Deletes an (allow-listed) group, to make AddUserToGroup fail.
+    pub async fn delete_group(&self, name: &str) {
+        self.iam()
+            .delete_group()
+            .group_name(name)
+            .send()
+            .await
+            .expect("delete group");
+    }
+
     /// Sets a strict account password policy.
     pub async fn strict_password_policy(&self, minimum_length: i32) {
         self.iam()

@@ -32,8 +32,9 @@ use crate::employee::{
 use crate::password::{OneTimePassword, PasswordPolicy};
 use crate::request::OnboardingRequest;
 
-/// Employees onboarded at the same time within one batch.
-pub const BATCH_CONCURRENCY: usize = 8;
+/// Employees onboarded at the same time within one batch. IAM throttling is
+/// absorbed by the SDK's retries (see `main.rs`).
+pub const BATCH_CONCURRENCY: usize = 16;
 const STATUS_PENDING: &str = "pending";
 const STATUS_COMPLETE: &str = "complete";
 
@@ -300,34 +301,38 @@ impl Onboarder {
         account: &AccountContext,
     ) -> Vec<EmployeeResult> {
         let dry_run = request.dry_run;
-        futures::stream::iter(request.employees)
-            .map(|entry| async move {
-                match entry {
-                    Ok(employee) => {
-                        let span = info_span!(
-                            "onboard",
-                            employee_id = employee.employee_id.as_deref().unwrap_or("-"),
-                            username = employee.username.as_str(),
-                            email = %employee.email.masked(),
-                        );
-                        let result = self
-                            .onboard_one(&employee, dry_run, account)
-                            .instrument(span.clone())
-                            .await;
-                        span.in_scope(|| {
-                            info!(status = result.status.as_str(), "employee finished")
-                        });
-                        result
-                    }
-                    Err(field_error) => {
-                        info!(field = %field_error.field, status = "rejected", "employee rejected");
-                        EmployeeResult::rejected(&field_error)
-                    }
+        let mut finished: Vec<(usize, EmployeeResult)> = futures::stream::iter(
+            request.employees.into_iter().enumerate(),
+        )
+        .map(|(index, entry)| async move {
+            let result = match entry {
+                Ok(employee) => {
+                    let span = info_span!(
+                        "onboard",
+                        employee_id = employee.employee_id.as_deref().unwrap_or("-"),
+                        username = employee.username.as_str(),
+                        email = %employee.email.masked(),
+                    );
+                    let result = self
+                        .onboard_one(&employee, dry_run, account)
+                        .instrument(span.clone())
+                        .await;
+                    span.in_scope(|| info!(status = result.status.as_str(), "employee finished"));
+                    result
                 }
-            })
-            .buffered(BATCH_CONCURRENCY)
-            .collect()
-            .await
+                Err(field_error) => {
+                    info!(field = %field_error.field, status = "rejected", "employee rejected");
+                    EmployeeResult::rejected(&field_error)
+                }
+            };
+            (index, result)
+        })
+        // Unordered, so one slow employee does not hold a slot others could use.
+        .buffer_unordered(BATCH_CONCURRENCY)
+        .collect()
+        .await;
+        finished.sort_unstable_by_key(|(index, _)| *index);
+        finished.into_iter().map(|(_, result)| result).collect()
     }
 
     async fn account_settings(

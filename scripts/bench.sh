@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench` (README "Benchmarks", docs/bench.md): builds the deployable
+# `make bench` (README "Benchmarks"): builds the deployable
 # release bootstrap and measures init time, peak RSS, critical-path latency,
 # batch throughput and binary size against moto behind a delay proxy.
 # Prints a table with budgets; writes target/bench/results.json.

@@ -55,7 +55,7 @@ BEGIN_MARK = "# BEGIN policies/self-manage-credentials.json"
 END_MARK = "# END policies/self-manage-credentials.json"
 
 # Exactly the API calls the function makes. Adding an action to the role without
-# adding it here (and to the review in docs/deploy.md) fails the check.
+# adding it here (and to the review in the README, "For the security reviewer") fails the check.
 EXPECTED_ACTIONS = {
     "iam:GetAccountPasswordPolicy",
     "iam:ListAccountAliases",
@@ -473,7 +473,7 @@ def check_role_unresolved(props: dict) -> None:
     require(actions == EXPECTED_ACTIONS,
             "the role's actions changed: "
             f"added {sorted(actions - EXPECTED_ACTIONS)}, removed {sorted(EXPECTED_ACTIONS - actions)}; "
-            "update EXPECTED_ACTIONS and docs/deploy.md only if the function really needs it")
+            "update EXPECTED_ACTIONS and the README review table only if the function really needs it")
 
 
 def check_role_resolved(cfn: dict, params: dict) -> None:

@@ -1,5 +1,5 @@
 //! `mfa-session`: temporary AWS credentials from an MFA code. See
-//! `iam_onboarding::mfa` and `docs/mfa-session.md`.
+//! `iam_onboarding::mfa` and the README section "MFA on the command line".
 
 fn main() -> std::process::ExitCode {
     iam_onboarding::mfa::main()

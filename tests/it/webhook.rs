@@ -3,6 +3,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
+use iam_onboarding::handler::App;
 use iam_onboarding::webhook::SigningKey;
 use serde_json::{Value, json};
 
@@ -41,6 +42,12 @@ fn signed(body: &str, secret: &str, timestamp: i64) -> Value {
 fn http(response: &Value) -> (u64, Value) {
     let body: Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
     (response["statusCode"].as_u64().unwrap(), body)
+}
+
+/// POSTs `body` signed with the real secret; returns the HTTP status and JSON body.
+async fn post_signed(app: &App, body: &str) -> (u64, Value) {
+    let event = function_url_event("POST", signed(body, WEBHOOK_SECRET, now()), body, false);
+    http(&invoke(app, event).await.unwrap())
 }
 
 fn jane_body() -> String {
@@ -103,11 +110,7 @@ async fn http_status_codes_follow_the_contract() {
     let app = world.app(&[]);
     let send = |body: String| {
         let app = &app;
-        async move {
-            let event =
-                function_url_event("POST", signed(&body, WEBHOOK_SECRET, now()), &body, false);
-            http(&invoke(app, event).await.unwrap())
-        }
+        async move { post_signed(app, &body).await }
     };
 
     let (status, _) = http(
@@ -158,14 +161,7 @@ async fn failures_are_500_with_a_request_id_and_no_internals() {
     world.delete_group("developers").await;
     let app = world.app(&[]);
     let body = jane_body();
-    let (status, response) = http(
-        &invoke(
-            &app,
-            function_url_event("POST", signed(&body, WEBHOOK_SECRET, now()), &body, false),
-        )
-        .await
-        .unwrap(),
-    );
+    let (status, response) = post_signed(&app, &body).await;
     assert_eq!(status, 500, "{response}");
     let error = &response["results"][0]["error"];
     assert_eq!(error["code"], "InternalError");
@@ -185,14 +181,7 @@ async fn failures_are_500_with_a_request_id_and_no_internals() {
         "WEBHOOK_SECRET_ARN",
         "arn:aws:secretsmanager:us-east-1:123456789012:secret:missing-AbCdEf",
     )]);
-    let (status, response) = http(
-        &invoke(
-            &app,
-            function_url_event("POST", signed(&body, WEBHOOK_SECRET, now()), &body, false),
-        )
-        .await
-        .unwrap(),
-    );
+    let (status, response) = post_signed(&app, &body).await;
     assert_eq!(
         (status, response["error"]["requestId"].as_str()),
         (500, Some("test-request-1"))

@@ -54,7 +54,7 @@ def show(endpoint, username):
     for group in iam.list_groups_for_user(UserName=username)["Groups"]:
         print(f"  group    {group['GroupName']}")
     iam.get_login_profile(UserName=username)
-    print("  console  login profile present (one-time password, reset required at first sign-in)")
+    print("  console  login profile present (created with PasswordResetRequired=true; moto does not keep that flag)")
 
     data = json.load(urllib.request.urlopen(f"{endpoint}/moto-api/data.json"))
     print("\n=== Email accepted by SES (moto keeps the HTML part) ===")

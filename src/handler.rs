@@ -135,16 +135,17 @@ impl App {
             Trigger::from_event(payload).map_err(|e| HandlerError::UnsupportedEvent(e.0))?;
         match trigger {
             Trigger::Direct(payload) => {
-                let span = info_span!("direct", request_id = %context.request_id);
+                // The runtime's own span already carries the request id.
+                let span = info_span!("direct");
                 self.direct(&payload, &account).instrument(span).await
             }
             Trigger::EventBridge(event) => {
                 let correlation_id = event.id.clone().unwrap_or_default();
-                let span = info_span!("eventbridge", correlation_id = %correlation_id, request_id = %context.request_id);
+                let span = info_span!("eventbridge", correlation_id = %correlation_id);
                 self.eventbridge(event, &account).instrument(span).await
             }
             Trigger::Webhook(request) => {
-                let span = info_span!("webhook", request_id = %context.request_id);
+                let span = info_span!("webhook");
                 Ok(self
                     .webhook(request, &context.request_id, &account)
                     .instrument(span)

@@ -141,6 +141,27 @@ mod tests {
     }
 
     #[test]
+    fn header_names_are_case_insensitive() {
+        for name in [
+            "X-ONBOARDING-SIGNATURE",
+            "x-onboarding-signature",
+            "X-Onboarding-Signature",
+        ] {
+            let event = json!({"version": "2.0", "rawPath": "/", "headers": {name: "sha256=ab"},
+                "requestContext": {"http": {"method": "post", "path": "/"}}, "isBase64Encoded": false});
+            let Trigger::Webhook(request) = Trigger::from_event(event).unwrap() else {
+                panic!("not a webhook")
+            };
+            assert_eq!(
+                request.header(crate::webhook::SIGNATURE_HEADER),
+                Some("sha256=ab"),
+                "{name}"
+            );
+            assert_eq!(request.method, "POST");
+        }
+    }
+
+    #[test]
     fn recognises_rest_api_events() {
         let event = json!({
             "resource": "/onboard", "path": "/onboard", "httpMethod": "GET", "headers": {"Host": "x"},

@@ -16,9 +16,20 @@ pub const STATUS_TAG: &str = "OnboardingStatus";
 pub const EMPLOYEE_ID_TAG: &str = "EmployeeId";
 /// Tag key holding the HR department.
 pub const DEPARTMENT_TAG: &str = "Department";
+/// Tag key holding the hex SHA-256 of the lower-cased email: ties the user to one
+/// person even without an employee id, without storing the address.
+pub const EMAIL_HASH_TAG: &str = "EmailSha256";
+/// Tag key holding when the latest onboarding attempt started (unix seconds).
+pub const STARTED_AT_TAG: &str = "OnboardingStartedAt";
 /// Tag keys this function sets itself; HR-provided tags may not use them.
-pub const RESERVED_TAG_KEYS: [&str; 4] =
-    [MANAGED_BY_TAG, STATUS_TAG, EMPLOYEE_ID_TAG, DEPARTMENT_TAG];
+pub const RESERVED_TAG_KEYS: [&str; 6] = [
+    MANAGED_BY_TAG,
+    STATUS_TAG,
+    EMPLOYEE_ID_TAG,
+    DEPARTMENT_TAG,
+    EMAIL_HASH_TAG,
+    STARTED_AT_TAG,
+];
 /// IAM's limit of tags per user.
 pub const MAX_TAGS: usize = 50;
 /// IAM's limit of groups per user.
@@ -122,6 +133,12 @@ impl Email {
         mask_email(&self.0)
     }
 
+    /// Hex SHA-256 of the lower-cased address (the [`EMAIL_HASH_TAG`] value).
+    pub fn sha256_hex(&self) -> String {
+        use sha2::{Digest, Sha256};
+        hex::encode(Sha256::digest(self.0.to_ascii_lowercase().as_bytes()))
+    }
+
     /// The local part (before `@`).
     pub fn local_part(&self) -> &str {
         self.0.split('@').next().unwrap_or_default()
@@ -137,6 +154,45 @@ pub fn mask_email(address: &str) -> String {
         }
         None => "***".to_string(),
     }
+}
+
+/// Masks every email address inside `text` (e.g. an AWS error message) the way
+/// [`mask_email`] does, leaving the rest unchanged.
+pub fn mask_emails_in(text: &str) -> String {
+    let is_local = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c);
+    let is_domain = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.';
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] != '@' {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let mut local = Vec::new();
+        while let Some(c) = out.chars().last().filter(|c| is_local(*c)) {
+            local.push(c);
+            out.pop();
+        }
+        let end = (i + 1..chars.len())
+            .find(|&j| !is_domain(chars[j]))
+            .unwrap_or(chars.len());
+        match local.last() {
+            Some(first) if end > i + 1 => {
+                out.push(*first);
+                out.push_str("***@");
+                out.extend(&chars[i + 1..end]);
+                i = end;
+            }
+            _ => {
+                out.extend(local.iter().rev());
+                out.push('@');
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 impl fmt::Debug for Email {
@@ -354,7 +410,10 @@ impl Employee {
         let given_name = optional_name(&record.given_name, "givenName")?;
         let family_name = optional_name(&record.family_name, "familyName")?;
 
-        let mut tags = vec![(MANAGED_BY_TAG.to_string(), MANAGED_BY_VALUE.to_string())];
+        let mut tags = vec![
+            (MANAGED_BY_TAG.to_string(), MANAGED_BY_VALUE.to_string()),
+            (EMAIL_HASH_TAG.to_string(), email.sha256_hex()),
+        ];
         let employee_id = match record.employee_id.as_deref().map(str::trim) {
             Some("") => {
                 return Err(FieldError::new(
@@ -399,12 +458,12 @@ impl Employee {
             }
             tags.push((key.clone(), value.clone()));
         }
-        // One more tag, OnboardingStatus, is added when the user is created.
-        if tags.len() + 1 > MAX_TAGS {
+        // Two more tags, OnboardingStatus and OnboardingStartedAt, are added when the user is created.
+        if tags.len() + 2 > MAX_TAGS {
             return Err(FieldError::new(
                 "tags",
                 format!(
-                    "too many tags: IAM allows {MAX_TAGS} per user and the function sets up to 5 itself"
+                    "too many tags: IAM allows {MAX_TAGS} per user and the function sets up to 6 itself"
                 ),
             ));
         }
@@ -501,6 +560,20 @@ mod tests {
     }
 
     #[test]
+    fn masks_addresses_inside_text() {
+        assert_eq!(
+            mask_emails_in("Email address not verified jane.doe@example.com, also bob@x.org."),
+            "Email address not verified j***@example.com, also b***@x.org."
+        );
+        assert_eq!(
+            mask_emails_in("no address @ here, a@ and @b"),
+            "no address @ here, a@ and @b"
+        );
+        assert_eq!(mask_emails_in("jane.doe@corp"), "j***@corp");
+        assert_eq!(mask_emails_in("Zoë"), "Zoë");
+    }
+
+    #[test]
     fn derives_user_name_from_email() {
         let email = Email::parse("Jane.O'Doe+hr@example.com").unwrap();
         assert_eq!(
@@ -550,6 +623,10 @@ mod tests {
             e.tags,
             vec![
                 ("ManagedBy".into(), "iam-onboarding".into()),
+                (
+                    "EmailSha256".into(),
+                    Email::parse("JANE@example.com").unwrap().sha256_hex()
+                ),
                 ("EmployeeId".into(), "E-1042".into()),
                 ("Department".into(), "Engineering".into()),
                 ("CostCenter".into(), "4410".into()),
@@ -583,14 +660,14 @@ mod tests {
     #[test]
     fn limits_tag_count() {
         let mut r = record("jane@example.com");
-        for i in 0..48 {
+        for i in 0..46 {
             r.tags.insert(format!("k{i}"), "v".into());
         }
         assert!(
             Employee::parse(&r, &[]).is_ok(),
-            "48 + marker + status = 50"
+            "46 + marker, email hash, status, start time = 50"
         );
-        r.tags.insert("k48".into(), "v".into());
+        r.tags.insert("k46".into(), "v".into());
         assert_eq!(Employee::parse(&r, &[]).unwrap_err().field, "tags");
     }
 

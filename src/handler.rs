@@ -9,7 +9,7 @@ use tokio::sync::Mutex;
 use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::aws::secrets::Secrets;
-use crate::employee::FieldError;
+use crate::employee::{FieldError, mask_emails_in};
 use crate::onboard::{AccountContext, EmployeeResult, Onboarder, Status};
 use crate::request::OnboardingRequest;
 use crate::trigger::{EMPLOYEE_HIRED, Trigger, WebhookRequest};
@@ -211,10 +211,11 @@ impl App {
         }) {
             return Err(HandlerError::NotOnboarded {
                 status: bad.status.as_str(),
+                // The runtime logs this error: AWS messages may name the recipient.
                 message: bad
                     .error
                     .as_ref()
-                    .map(|e| e.message.clone())
+                    .map(|e| mask_emails_in(&e.message))
                     .unwrap_or_default(),
             });
         }

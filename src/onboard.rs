@@ -2,14 +2,16 @@
 //! self-manage policy and groups, email the password, record completion.
 //!
 //! Idempotency and failure handling (also in the README):
-//! - Users are created with `ManagedBy=iam-onboarding` and `OnboardingStatus=pending`;
-//!   the status becomes `complete` only after SES accepted the email.
+//! - Users are created with `ManagedBy=iam-onboarding`, `EmailSha256`, `OnboardingStatus=pending`
+//!   and `OnboardingStartedAt`; the status becomes `complete` only after SES accepted the email.
 //! - A repeat of a completed event finds `complete` and returns `already_onboarded`
 //!   without any write. A name held by a user without the marker, or with another
-//!   `EmployeeId`, is a `conflict` and nothing is touched.
+//!   `EmployeeId` or email hash, is a `conflict` and nothing is touched.
+//! - A `pending` user whose attempt started less than [`IN_PROGRESS_SECONDS`] ago belongs to a
+//!   concurrent invocation: `OnboardingInProgress`, no write.
 //! - A failure after the password was set removes the login profile again, so no
-//!   console password exists that nobody received. The user stays `pending`, and a
-//!   retry of the same event resumes it: IAM attach/add calls are idempotent and a
+//!   console password exists that nobody received, and marks the user `failed`. A retry of
+//!   the same event re-claims and resumes it: IAM attach/add calls are idempotent and a
 //!   new password replaces any old one before it is emailed.
 
 use std::future::Future;
@@ -27,7 +29,8 @@ use crate::aws::ses::Ses;
 use crate::config::Config;
 use crate::email::WelcomeEmail;
 use crate::employee::{
-    EMPLOYEE_ID_TAG, Employee, FieldError, MANAGED_BY_TAG, MANAGED_BY_VALUE, STATUS_TAG,
+    EMAIL_HASH_TAG, EMPLOYEE_ID_TAG, Employee, FieldError, MANAGED_BY_TAG, MANAGED_BY_VALUE,
+    STARTED_AT_TAG, STATUS_TAG, mask_emails_in,
 };
 use crate::password::{OneTimePassword, PasswordPolicy};
 use crate::request::OnboardingRequest;
@@ -36,7 +39,17 @@ use crate::request::OnboardingRequest;
 /// absorbed by the SDK's retries (see `main.rs`).
 pub const BATCH_CONCURRENCY: usize = 16;
 const STATUS_PENDING: &str = "pending";
+const STATUS_FAILED: &str = "failed";
 const STATUS_COMPLETE: &str = "complete";
+/// A `pending` user whose attempt started less than this long ago is being
+/// onboarded by another invocation right now (the function times out after 60 s).
+pub const IN_PROGRESS_SECONDS: i64 = 120;
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
 
 /// Outcome of one employee's onboarding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -228,13 +241,15 @@ enum Existing {
 
 /// Existing users that end the onboarding without a write.
 enum Settled {
-    /// Not ours, another employee's, or outside the readable path: leave it alone.
+    /// Not ours, another person's, or outside the readable path: leave it alone.
     Foreign(&'static str),
     /// Ours and complete (its ARN).
     Complete(String),
+    /// Another invocation started onboarding it moments ago (seconds since).
+    InProgress(i64),
 }
 
-fn classify(employee: &Employee, user: ExistingUser) -> Existing {
+fn classify(employee: &Employee, user: ExistingUser, now: i64) -> Existing {
     if user.tag(MANAGED_BY_TAG) != Some(MANAGED_BY_VALUE) {
         return Existing::Settled(Settled::Foreign(
             "an IAM user with this name exists and is not managed by iam-onboarding",
@@ -245,10 +260,26 @@ fn classify(employee: &Employee, user: ExistingUser) -> Existing {
             "an IAM user with this name was onboarded for another employee id",
         ));
     }
-    if user.tag(STATUS_TAG) == Some(STATUS_COMPLETE) {
-        Existing::Settled(Settled::Complete(user.arn))
-    } else {
-        Existing::Pending(user.arn)
+    if user
+        .tag(EMAIL_HASH_TAG)
+        .is_some_and(|hash| hash != employee.email.sha256_hex())
+    {
+        return Existing::Settled(Settled::Foreign(
+            "an IAM user with this name was onboarded for another email address",
+        ));
+    }
+    match user.tag(STATUS_TAG) {
+        Some(STATUS_COMPLETE) => Existing::Settled(Settled::Complete(user.arn)),
+        Some(STATUS_PENDING) => {
+            let started = user.tag(STARTED_AT_TAG).and_then(|t| t.parse::<i64>().ok());
+            match started.map(|t| now - t) {
+                Some(age) if (0..IN_PROGRESS_SECONDS).contains(&age) => {
+                    Existing::Settled(Settled::InProgress(age))
+                }
+                _ => Existing::Pending(user.arn),
+            }
+        }
+        _ => Existing::Pending(user.arn),
     }
 }
 
@@ -310,7 +341,7 @@ impl Onboarder {
                     let span = info_span!(
                         "onboard",
                         employee_id = employee.employee_id.as_deref().unwrap_or("-"),
-                        username = employee.username.as_str(),
+                        username = %mask_emails_in(employee.username.as_str()),
                         email = %employee.email.masked(),
                     );
                     let result = self
@@ -378,7 +409,7 @@ impl Onboarder {
         }
         let name = employee.username.as_str();
         let mut tags = employee.tags.clone();
-        tags.push((STATUS_TAG.to_string(), STATUS_PENDING.to_string()));
+        tags.extend(attempt_tags(STATUS_PENDING).into_iter().skip(1));
         let create = step(
             "create_user",
             self.iam.create_user(
@@ -397,6 +428,11 @@ impl Onboarder {
                         step = "resume",
                         "user exists and is pending; completing its onboarding"
                     );
+                    // Claim the attempt, so a concurrent delivery of this event backs off.
+                    let claim = attempt_tags(STATUS_PENDING);
+                    if let Err(err) = step("claim_user", self.iam.tag_user(name, &claim)).await {
+                        return EmployeeResult::failed(employee, "claim_user", &err, "");
+                    }
                     arn
                 }
                 Ok(Existing::Settled(settled)) => return self.settled(employee, settled),
@@ -414,12 +450,8 @@ impl Onboarder {
         let settings = match settings {
             Ok(settings) => settings,
             Err(err) => {
-                return EmployeeResult::failed(
-                    employee,
-                    "read_account_settings",
-                    &err,
-                    PENDING_NOTE,
-                );
+                let note = self.abandon(name, false).await;
+                return EmployeeResult::failed(employee, "read_account_settings", &err, &note);
             }
         };
 
@@ -430,11 +462,11 @@ impl Onboarder {
         );
         let (password_set, granted) = tokio::join!(set_password, self.grant_access(employee));
         if let Err(err) = password_set {
-            let note = self.remove_password(name).await;
+            let note = self.abandon(name, true).await;
             return EmployeeResult::failed(employee, "create_login_profile", &err, &note);
         }
         if let Err((failed_step, err)) = granted {
-            let note = self.remove_password(name).await;
+            let note = self.abandon(name, true).await;
             return EmployeeResult::failed(employee, failed_step, &err, &note);
         }
 
@@ -458,7 +490,7 @@ impl Onboarder {
         let message_id = match sent {
             Ok(id) => id,
             Err(err) => {
-                let note = self.remove_password(name).await;
+                let note = self.abandon(name, true).await;
                 return EmployeeResult::failed(employee, "send_email", &err, &note);
             }
         };
@@ -466,10 +498,7 @@ impl Onboarder {
         let mut result = EmployeeResult::new(employee, Status::Created);
         result.user_arn = Some(user_arn);
         result.email_message_id = Some(message_id);
-        let complete = [
-            (MANAGED_BY_TAG.to_string(), MANAGED_BY_VALUE.to_string()),
-            (STATUS_TAG.to_string(), STATUS_COMPLETE.to_string()),
-        ];
+        let complete = marker_tags(STATUS_COMPLETE);
         if let Err(err) = step("mark_complete", self.iam.tag_user(name, &complete)).await {
             error!(aws_error = %err.code, "email sent but the user could not be marked complete");
             result.warning = Some(format!(
@@ -506,26 +535,39 @@ impl Onboarder {
         futures::try_join!(attach, groups).map(|_| ())
     }
 
-    /// Removes the login profile after a failure, so the password just set (and
-    /// never delivered) stops working. Returns a note for the result message.
-    async fn remove_password(&self, name: &str) -> String {
-        match step("undo_login_profile", self.iam.delete_login_profile(name)).await {
-            Ok(()) => PENDING_NOTE.to_string(),
-            Err(err) => {
-                error!(aws_error = %err.code, "could not remove the undelivered one-time password");
-                format!(
-                    "; removing the undelivered one-time password also failed ({}). \
-                     A retry of this event replaces that password before emailing a new one",
-                    err.code
-                )
-            }
+    /// After a failure on an existing user: removes the login profile when one may
+    /// have been set (so no undelivered password works), then marks the attempt
+    /// `failed` so a retry may resume at once. Returns a note for the result message.
+    async fn abandon(&self, name: &str, remove_password: bool) -> String {
+        let mut note = PENDING_NOTE.to_string();
+        if remove_password
+            && let Err(err) = step("undo_login_profile", self.iam.delete_login_profile(name)).await
+        {
+            error!(aws_error = %err.code, "could not remove the undelivered one-time password");
+            note = format!(
+                "; removing the undelivered one-time password also failed ({}). \
+                 A retry of this event replaces that password before emailing a new one",
+                err.code
+            );
         }
+        if let Err(err) = step(
+            "mark_failed",
+            self.iam.tag_user(name, &marker_tags(STATUS_FAILED)),
+        )
+        .await
+        {
+            warn!(
+                aws_error = %err.code,
+                "could not mark the attempt failed; a retry waits until it is {IN_PROGRESS_SECONDS} s old"
+            );
+        }
+        note
     }
 
     /// Looks up the user holding the employee's name and what it means.
     async fn inspect(&self, employee: &Employee) -> Result<Existing, AwsError> {
         match step("get_user", self.iam.get_user(employee.username.as_str())).await {
-            Ok(Some(user)) => Ok(classify(employee, user)),
+            Ok(Some(user)) => Ok(classify(employee, user, unix_now())),
             Ok(None) => Ok(Existing::Absent),
             // The execution role may read users only under its own path.
             Err(err) if err.is("AccessDenied") => {
@@ -552,6 +594,16 @@ impl Onboarder {
                 let mut result = EmployeeResult::new(employee, Status::AlreadyOnboarded);
                 result.user_arn = Some(arn);
                 result
+            }
+            Settled::InProgress(age) => {
+                let busy = AwsError {
+                    code: "OnboardingInProgress".into(),
+                    message: format!(
+                        "another invocation started onboarding this employee {age} s ago; \
+                         nothing was changed, retry after {IN_PROGRESS_SECONDS} s"
+                    ),
+                };
+                EmployeeResult::failed(employee, "get_user", &busy, "")
             }
         }
     }
@@ -602,6 +654,22 @@ impl Onboarder {
         result.plan = Some(plan);
         result
     }
+}
+
+/// The tags of every status update: the marker (the execution role allows
+/// TagUser only with it) and the status.
+fn marker_tags(status: &str) -> Vec<(String, String)> {
+    vec![
+        (MANAGED_BY_TAG.to_string(), MANAGED_BY_VALUE.to_string()),
+        (STATUS_TAG.to_string(), status.to_string()),
+    ]
+}
+
+/// [`marker_tags`] plus the start time of this attempt.
+fn attempt_tags(status: &str) -> Vec<(String, String)> {
+    let mut tags = marker_tags(status);
+    tags.push((STARTED_AT_TAG.to_string(), unix_now().to_string()));
+    tags
 }
 
 /// Conflict reason when the name exists but the role may not even read the user.

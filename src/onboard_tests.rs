@@ -229,17 +229,27 @@ async fn sends_the_exact_requests_of_a_full_onboarding() {
     rules.create_user = mock!(IamClient::create_user)
         .match_requests(|req| {
             let tags: Vec<(&str, &str)> = req.tags().iter().map(|t| (t.key(), t.value())).collect();
+            let email_hash = crate::employee::Email::parse("jane.doe@example.com")
+                .unwrap()
+                .sha256_hex();
+            let started = tags
+                .last()
+                .and_then(|(_, v)| v.parse::<i64>().ok())
+                .unwrap_or_default();
             req.user_name() == Some("jane.doe")
                 && req.path() == Some("/employees/")
                 && req.permissions_boundary() == Some(BOUNDARY_ARN)
-                && tags
+                && tags[..tags.len() - 1]
                     == [
                         ("ManagedBy", "iam-onboarding"),
+                        ("EmailSha256", email_hash.as_str()),
                         ("EmployeeId", "E-1042"),
                         ("Department", "Engineering"),
                         ("CostCenter", "4410"),
                         ("OnboardingStatus", "pending"),
                     ]
+                && tags.last().map(|(k, _)| *k) == Some("OnboardingStartedAt")
+                && (unix_now() - started).abs() < 60
         })
         .then_output(|| CreateUserOutput::builder().user(user(&[])).build());
     rules.create_login_profile = {
@@ -511,8 +521,8 @@ async fn failures_after_the_password_was_set_remove_it_again() {
         );
         assert_eq!(
             rules.tag_user.num_calls(),
-            0,
-            "{step}: the user stays pending"
+            1,
+            "{step}: the attempt is marked failed, so a retry may resume at once"
         );
         if step != "send_email" {
             assert_eq!(
@@ -665,6 +675,91 @@ async fn a_name_outside_the_readable_path_is_a_conflict() {
 }
 
 #[tokio::test]
+async fn another_person_with_the_same_name_is_a_conflict_even_without_employee_ids() {
+    let mut rules = Rules::success();
+    rules.create_user = mock!(IamClient::create_user)
+        .then_error(|| CreateUserError::generic(iam_error("EntityAlreadyExists")));
+    let other_hash = crate::employee::Email::parse("jane.doe@contractor.example.org")
+        .unwrap()
+        .sha256_hex();
+    let get_user = mock!(aws_sdk_iam::Client::get_user).then_output(move || {
+        let tags = [
+            ("ManagedBy", "iam-onboarding"),
+            ("EmailSha256", other_hash.as_str()),
+            ("OnboardingStatus", "failed"),
+        ];
+        GetUserOutput::builder().user(user(&tags)).build()
+    });
+    let onboarder = rules.onboarder(&[&get_user]);
+    let payload = json!({"employee": {"email": "jane.doe@example.com"}});
+    let request = OnboardingRequest::parse(&payload, &[]).unwrap();
+    let result = onboarder.run(request, &account()).await.remove(0);
+    assert_eq!(result.status, Status::Conflict, "{result:?}");
+    assert!(
+        result
+            .error
+            .unwrap()
+            .message
+            .contains("another email address")
+    );
+    assert_eq!(
+        rules.create_login_profile.num_calls() + rules.tag_user.num_calls(),
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_user_being_onboarded_right_now_is_left_alone() {
+    let started = unix_now().to_string();
+    let mut rules = Rules::success();
+    rules.create_user = mock!(IamClient::create_user)
+        .then_error(|| CreateUserError::generic(iam_error("EntityAlreadyExists")));
+    let get_user = mock!(aws_sdk_iam::Client::get_user).then_output(move || {
+        let tags = [
+            ("ManagedBy", "iam-onboarding"),
+            ("EmployeeId", "E-1042"),
+            ("OnboardingStatus", "pending"),
+            ("OnboardingStartedAt", started.as_str()),
+        ];
+        GetUserOutput::builder().user(user(&tags)).build()
+    });
+    let onboarder = rules.onboarder(&[&get_user]);
+    let result = run_one(&onboarder, false).await;
+    assert_eq!(result.status, Status::Failed);
+    let error = result.error.unwrap();
+    assert_eq!(error.code, "OnboardingInProgress");
+    assert!(error.message.contains("nothing was changed"));
+    let writes = rules.create_login_profile.num_calls()
+        + rules.attach_policy.num_calls()
+        + rules.tag_user.num_calls()
+        + rules.delete_login_profile.num_calls()
+        + rules.send_email.num_calls();
+    assert_eq!(
+        writes, 0,
+        "a concurrent delivery neither sets a password nor undoes the other's"
+    );
+}
+
+#[tokio::test]
+async fn a_pending_user_whose_attempt_is_old_is_resumed() {
+    let started = (unix_now() - IN_PROGRESS_SECONDS - 1).to_string();
+    let mut rules = Rules::success();
+    rules.create_user = mock!(IamClient::create_user)
+        .then_error(|| CreateUserError::generic(iam_error("EntityAlreadyExists")));
+    let get_user = mock!(aws_sdk_iam::Client::get_user).then_output(move || {
+        let tags = [
+            ("ManagedBy", "iam-onboarding"),
+            ("EmployeeId", "E-1042"),
+            ("OnboardingStatus", "pending"),
+            ("OnboardingStartedAt", started.as_str()),
+        ];
+        GetUserOutput::builder().user(user(&tags)).build()
+    });
+    let onboarder = rules.onboarder(&[&get_user]);
+    assert_eq!(run_one(&onboarder, false).await.status, Status::Created);
+}
+
+#[tokio::test]
 async fn a_pending_user_is_resumed_and_its_old_password_replaced() {
     let (mut rules, get_user) = existing_user_rules(&[
         ("ManagedBy", "iam-onboarding"),
@@ -695,7 +790,11 @@ async fn a_pending_user_is_resumed_and_its_old_password_replaced() {
             .unwrap()
             .contains(&password)
     );
-    assert_eq!(rules.tag_user.num_calls(), 1);
+    assert_eq!(
+        rules.tag_user.num_calls(),
+        2,
+        "the claim of the attempt, then complete"
+    );
 }
 
 #[tokio::test]
@@ -747,7 +846,12 @@ async fn without_alias_or_account_id_the_signin_url_must_be_configured() {
         let iam = mock_client!(
             aws_sdk_iam,
             RuleMode::MatchAny,
-            [&rules.password_policy, &aliases, &rules.create_user]
+            [
+                &rules.password_policy,
+                &aliases,
+                &rules.create_user,
+                &rules.tag_user
+            ]
         );
         let ses = mock_client!(aws_sdk_ses, RuleMode::MatchAny, [&rules.send_email]);
         Onboarder::new(Iam::new(iam), Ses::new(ses), config(None))

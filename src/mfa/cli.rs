@@ -38,7 +38,7 @@ pub struct Args {
     #[arg(long, value_name = "DURATION", default_value = "12h")]
     pub duration: SessionDuration,
 
-    /// Profile to write the session to [default: <profile>-mfa]
+    /// Profile to write the session to (default: PROFILE-mfa)
     #[arg(long, value_name = "NAME", conflicts_with_all = ["exec", "credential_process"])]
     pub output_profile: Option<String>,
 

@@ -11,7 +11,7 @@
 //! [`profile_file`] and [`credentials_file`] (reading and editing the AWS files
 //! line by line), [`cache`] (the credential_process session cache), [`session`]
 //! (the credentials, with secrets redacted from `Debug`), [`aws`] (the SDK
-//! calls and their errors), [`prompt`], [`run`] (the flow) and [`error`].
+//! calls and their errors), [`prompt`], [`mod@run`] (the flow) and [`error`].
 
 pub mod aws;
 pub mod cache;

@@ -348,8 +348,8 @@ async fn a_retry_after_an_email_failure_completes_with_one_valid_password() {
     let user = world
         .moto
         .user("jane.doe")
-        .expect("the user is left pending");
-    assert_eq!(tag(&user, "OnboardingStatus"), Some("pending"));
+        .expect("the user is left, marked failed");
+    assert_eq!(tag(&user, "OnboardingStatus"), Some("failed"));
     assert!(
         user["password"].is_null(),
         "no console password that nobody received"
@@ -368,6 +368,34 @@ async fn a_retry_after_an_email_failure_completes_with_one_valid_password() {
     let again = invoke(&app, event).await.unwrap();
     assert_eq!(results(&again)[0]["status"], "already_onboarded");
     assert_eq!(world.moto.emails().len(), 1);
+}
+
+#[tokio::test]
+async fn another_person_cannot_take_over_a_failed_onboarding_of_the_same_name() {
+    let world = World::with(false).await;
+    let app = world.app(&[]);
+    let first = json!({"employee": {"email": "alex@corp.example.com", "groups": ["developers"]}});
+    let failed = invoke(&app, first.clone()).await.unwrap();
+    assert_eq!(results(&failed)[0]["status"], "failed", "{failed}");
+    aws_sdk_ses::Client::new(&world.sdk)
+        .verify_email_identity()
+        .email_address(SENDER)
+        .send()
+        .await
+        .unwrap();
+
+    let other = json!({"employee": {"email": "alex@contractor.example.org"}});
+    let response = invoke(&app, other).await.unwrap();
+    assert_eq!(results(&response)[0]["status"], "conflict", "{response}");
+    assert!(
+        world.moto.emails().is_empty(),
+        "no password went to the other person"
+    );
+    assert!(world.moto.user("alex").unwrap()["password"].is_null());
+
+    let retried = invoke(&app, first).await.unwrap();
+    assert_eq!(results(&retried)[0]["status"], "created", "{retried}");
+    assert_onboarded(&world, "alex", "alex@corp.example.com");
 }
 
 #[tokio::test]

@@ -315,7 +315,14 @@ impl App {
             c.as_ref().is_some_and(|c| c.fetched.elapsed() < max)
         };
         if !fresh(&cache, SECRET_TTL) {
-            *cache = Some(self.fetch_keys().await.ok_or(None)?);
+            match self.fetch_keys().await {
+                Some(keys) => *cache = Some(keys),
+                // Secrets Manager unavailable: keep verifying with the keys we have.
+                None if cache.is_some() => {
+                    warn!("using the cached webhook secret after a failed refresh")
+                }
+                None => return Err(None),
+            }
         }
         let keys = &cache.as_ref().ok_or(None)?.keys;
         match verify(keys) {

@@ -179,10 +179,9 @@ pub fn mask_emails_in(text: &str) -> String {
             .find(|&j| !is_domain(chars[j]))
             .unwrap_or(chars.len());
         match local.last() {
-            Some(first) if end > i + 1 => {
-                out.push(*first);
-                out.push_str("***@");
-                out.extend(&chars[i + 1..end]);
+            Some(_) if end > i + 1 => {
+                let address: String = local.iter().rev().chain(&chars[i..end]).collect();
+                out.push_str(&mask_email(&address));
                 i = end;
             }
             _ => {

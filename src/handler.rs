@@ -1,7 +1,7 @@
 //! The Lambda handler: turns each trigger into an onboarding request, runs it,
 //! and answers in the trigger's own terms (HTTP response, error for retries, results).
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::{Value, json};
@@ -10,7 +10,7 @@ use tracing::{Instrument, error, info, info_span, warn};
 
 use crate::aws::secrets::Secrets;
 use crate::employee::{FieldError, mask_emails_in};
-use crate::onboard::{AccountContext, EmployeeResult, Onboarder, Status};
+use crate::onboard::{AccountContext, EmployeeResult, Onboarder, Status, unix_now};
 use crate::request::OnboardingRequest;
 use crate::trigger::{EMPLOYEE_HIRED, Trigger, WebhookRequest};
 use crate::webhook::{self, SignatureError, SigningKey};
@@ -70,12 +70,6 @@ pub struct App {
     onboarder: Onboarder,
     secrets: Secrets,
     keys: Mutex<Option<CachedKeys>>,
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 fn http_response(status: u16, body: Value) -> Value {

@@ -45,7 +45,8 @@ const STATUS_COMPLETE: &str = "complete";
 /// onboarded by another invocation right now (the function times out after 60 s).
 pub const IN_PROGRESS_SECONDS: i64 = 120;
 
-fn unix_now() -> i64 {
+/// The current time in unix seconds.
+pub(crate) fn unix_now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)

@@ -589,13 +589,24 @@ async fn transient_iam_errors_are_retried() {
     assert_eq!(rules.create_login_profile.num_calls(), 3);
 }
 
-fn existing_user_rules(tags: &'static [(&'static str, &'static str)]) -> (Rules, Rule) {
+/// Rules where CreateUser finds `jane.doe` taken, and GetUser returns it with `tags`.
+fn existing_user_rules(tags: &[(&str, &str)]) -> (Rules, Rule) {
     let mut rules = Rules::success();
     rules.create_user = mock!(IamClient::create_user)
         .then_error(|| CreateUserError::generic(iam_error("EntityAlreadyExists")));
+    let owned: Vec<(String, String)> = tags
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     let get_user = mock!(aws_sdk_iam::Client::get_user)
         .match_requests(|req| req.user_name() == Some("jane.doe"))
-        .then_output(move || GetUserOutput::builder().user(user(tags)).build());
+        .then_output(move || {
+            let tags: Vec<(&str, &str)> = owned
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            GetUserOutput::builder().user(user(&tags)).build()
+        });
     (rules, get_user)
 }
 
@@ -676,20 +687,14 @@ async fn a_name_outside_the_readable_path_is_a_conflict() {
 
 #[tokio::test]
 async fn another_person_with_the_same_name_is_a_conflict_even_without_employee_ids() {
-    let mut rules = Rules::success();
-    rules.create_user = mock!(IamClient::create_user)
-        .then_error(|| CreateUserError::generic(iam_error("EntityAlreadyExists")));
     let other_hash = crate::employee::Email::parse("jane.doe@contractor.example.org")
         .unwrap()
         .sha256_hex();
-    let get_user = mock!(aws_sdk_iam::Client::get_user).then_output(move || {
-        let tags = [
-            ("ManagedBy", "iam-onboarding"),
-            ("EmailSha256", other_hash.as_str()),
-            ("OnboardingStatus", "failed"),
-        ];
-        GetUserOutput::builder().user(user(&tags)).build()
-    });
+    let (rules, get_user) = existing_user_rules(&[
+        ("ManagedBy", "iam-onboarding"),
+        ("EmailSha256", &other_hash),
+        ("OnboardingStatus", "failed"),
+    ]);
     let onboarder = rules.onboarder(&[&get_user]);
     let payload = json!({"employee": {"email": "jane.doe@example.com"}});
     let request = OnboardingRequest::parse(&payload, &[]).unwrap();
@@ -711,18 +716,12 @@ async fn another_person_with_the_same_name_is_a_conflict_even_without_employee_i
 #[tokio::test]
 async fn a_user_being_onboarded_right_now_is_left_alone() {
     let started = unix_now().to_string();
-    let mut rules = Rules::success();
-    rules.create_user = mock!(IamClient::create_user)
-        .then_error(|| CreateUserError::generic(iam_error("EntityAlreadyExists")));
-    let get_user = mock!(aws_sdk_iam::Client::get_user).then_output(move || {
-        let tags = [
-            ("ManagedBy", "iam-onboarding"),
-            ("EmployeeId", "E-1042"),
-            ("OnboardingStatus", "pending"),
-            ("OnboardingStartedAt", started.as_str()),
-        ];
-        GetUserOutput::builder().user(user(&tags)).build()
-    });
+    let (rules, get_user) = existing_user_rules(&[
+        ("ManagedBy", "iam-onboarding"),
+        ("EmployeeId", "E-1042"),
+        ("OnboardingStatus", "pending"),
+        ("OnboardingStartedAt", &started),
+    ]);
     let onboarder = rules.onboarder(&[&get_user]);
     let result = run_one(&onboarder, false).await;
     assert_eq!(result.status, Status::Failed);
@@ -743,18 +742,12 @@ async fn a_user_being_onboarded_right_now_is_left_alone() {
 #[tokio::test]
 async fn a_pending_user_whose_attempt_is_old_is_resumed() {
     let started = (unix_now() - IN_PROGRESS_SECONDS - 1).to_string();
-    let mut rules = Rules::success();
-    rules.create_user = mock!(IamClient::create_user)
-        .then_error(|| CreateUserError::generic(iam_error("EntityAlreadyExists")));
-    let get_user = mock!(aws_sdk_iam::Client::get_user).then_output(move || {
-        let tags = [
-            ("ManagedBy", "iam-onboarding"),
-            ("EmployeeId", "E-1042"),
-            ("OnboardingStatus", "pending"),
-            ("OnboardingStartedAt", started.as_str()),
-        ];
-        GetUserOutput::builder().user(user(&tags)).build()
-    });
+    let (rules, get_user) = existing_user_rules(&[
+        ("ManagedBy", "iam-onboarding"),
+        ("EmployeeId", "E-1042"),
+        ("OnboardingStatus", "pending"),
+        ("OnboardingStartedAt", &started),
+    ]);
     let onboarder = rules.onboarder(&[&get_user]);
     assert_eq!(run_one(&onboarder, false).await.status, Status::Created);
 }

@@ -39,7 +39,7 @@ pub struct WebhookRequest {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum BodyError {
     /// Larger than [`MAX_BODY_BYTES`].
-    #[error("the request body is larger than 262144 bytes")]
+    #[error("the request body is larger than {MAX_BODY_BYTES} bytes")]
     TooLarge,
     /// Flagged as base64 but not valid base64.
     #[error("the request body is marked base64 but is not valid base64")]

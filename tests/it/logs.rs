@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
-use crate::webhook::{function_url_event, now};
+use crate::webhook::post_signed;
 use crate::world::{WEBHOOK_SECRET, World, invoke};
 
 #[derive(Clone, Default)]
@@ -65,15 +65,8 @@ async fn capture_run(filter: &str) {
         .send()
         .await
         .unwrap();
-    let body = jane.to_string();
-    let ts = now().to_string();
-    let signature =
-        iam_onboarding::webhook::SigningKey::new(WEBHOOK_SECRET).sign(&ts, body.as_bytes());
-    let headers = json!({"x-onboarding-timestamp": ts, "x-onboarding-signature": signature});
-    let response = invoke(&app, function_url_event("POST", headers, &body, false))
-        .await
-        .unwrap();
-    assert_eq!(response["statusCode"], 201, "{response}");
+    let (status, response) = post_signed(&app, &jane.to_string()).await;
+    assert_eq!(status, 201, "{response}");
     drop(_guard);
 
     let password = world.moto.user("jane.doe@example.com").unwrap()["password"]

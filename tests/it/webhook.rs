@@ -45,7 +45,7 @@ fn http(response: &Value) -> (u64, Value) {
 }
 
 /// POSTs `body` signed with the real secret; returns the HTTP status and JSON body.
-async fn post_signed(app: &App, body: &str) -> (u64, Value) {
+pub async fn post_signed(app: &App, body: &str) -> (u64, Value) {
     let event = function_url_event("POST", signed(body, WEBHOOK_SECRET, now()), body, false);
     http(&invoke(app, event).await.unwrap())
 }

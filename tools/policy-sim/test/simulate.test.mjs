@@ -129,3 +129,42 @@ test('a negative-control table that no longer reproduces its defect fails', () =
   assert.match(r.stdout, /NEGATIVE CONTROL .*FAILED/)
   assert.match(r.stdout, /no table reproduced the first-sign-in lockout/)
 })
+
+test('multi-valued aws:TagKeys: lists reach the simulator as lists, and the ForAllValues trap is visible', () => {
+  assert.deepEqual(requestContext({ principal: jane, mfa: true, context: { 'aws:TagKeys': ['AKIAIOSFODNN7EXAMPLE', 'ManagedBy'] } }), {
+    'aws:username': 'jane',
+    'aws:MultiFactorAuthPresent': 'true',
+    'aws:TagKeys': ['AKIAIOSFODNN7EXAMPLE', 'ManagedBy']
+  })
+  assert.deepEqual(requestContext({ principal: jane, context: { 'aws:TagKeys': [] } })['aws:TagKeys'], [])
+  const user = 'arn:aws:iam::123456789012:user/jane'
+  const row = (name, keys, expect) => ({ name, principal: jane, mfa: true, action: 'iam:TagUser', resource: user, ...(keys === undefined ? {} : { context: { 'aws:TagKeys': keys } }), expect })
+  // ForAllValues alone: true when the request has no tag keys (absent or empty), false when one key does not match.
+  const forAllOnly = path.join(tmp, 'forall-only.json')
+  writeFileSync(forAllOnly, JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: 'iam:TagUser', Resource: user, Condition: { 'ForAllValues:StringLike': { 'aws:TagKeys': 'AKIA*' } } }]
+  }))
+  const trap = run(writeTable('forall-trap.json', {
+    description: 'ForAllValues alone',
+    account: '123456789012',
+    policies: { files: [path.relative(root, forAllOnly)] },
+    scenarios: [
+      row('absent', undefined, 'Allowed'),
+      row('empty', [], 'Allowed'),
+      row('one AKIA key', ['AKIAIOSFODNN7EXAMPLE'], 'Allowed'),
+      row('AKIA key and a marker', ['AKIAIOSFODNN7EXAMPLE', 'ManagedBy'], 'ImplicitlyDenied')
+    ]
+  }))
+  assert.equal(trap.status, 0, trap.stdout)
+  // The shipped policy closes the trap (ForAnyValue needs at least one AKIA key).
+  const ours = run(writeTable('forall-closed.json', selfManage([
+    row('absent', undefined, 'ImplicitlyDenied'),
+    row('empty', [], 'ImplicitlyDenied'),
+    row('one AKIA key', ['AKIAIOSFODNN7EXAMPLE'], 'Allowed'),
+    row('a single string is one value', 'AKIAIOSFODNN7EXAMPLE', 'Allowed'),
+    row('AKIA key and a marker', ['AKIAIOSFODNN7EXAMPLE', 'ManagedBy'], 'ImplicitlyDenied')
+  ])))
+  assert.equal(ours.status, 0, ours.stdout)
+  assert.match(ours.stdout, /^policy-sim: 5 passed, 0 failed$/m)
+})

@@ -1,6 +1,6 @@
 //! Configuration from the environment, checked once at start-up.
 
-use crate::employee::{Email, GroupName, UserPath};
+use crate::hr::{Email, GroupName, UserPath};
 
 /// Everything the function needs to know about where and how it may onboard.
 #[derive(Debug, Clone)]

@@ -1,35 +1,38 @@
-//! iam-onboarding: an AWS Lambda that onboards employees into IAM — user, one-time
-//! password with forced reset, self-manage credentials policy, welcome email.
+//! iam-onboarding: an AWS Lambda that keeps IAM users in step with HR. Joiners
+//! get a user, a one-time password with forced reset, the self-manage
+//! credentials policy, their groups and a welcome email.
+//!
+//! Where things are: [`handler`] dispatches each invocation to its trigger in
+//! [`triggers`]; [`hr`] validates what HR sends; [`onboarding`] is the workflow;
+//! [`aws`] holds the IAM, SES and Secrets Manager adapters.
 
 pub mod aws;
 pub mod config;
-pub mod email;
-pub mod employee;
 pub mod handler;
+pub mod hr;
 pub mod logging;
-pub mod mfa;
-pub mod onboard;
-pub mod password;
-pub mod request;
-pub mod trigger;
-pub mod webhook;
+pub mod onboarding;
+pub mod triggers;
 
 use aws_config::SdkConfig;
 
 use crate::aws::{iam::Iam, secrets::Secrets, ses::Ses};
 use crate::config::Config;
 use crate::handler::App;
-use crate::onboard::Onboarder;
+use crate::onboarding::Onboarder;
+use crate::triggers::webhook::SigningKeys;
 
-/// Builds the handler state from an SDK configuration: one client per service, created once.
+/// The composition root, used by `main` and the tests: one client per service,
+/// created once per container, wired into the handler state.
 pub fn build_app(sdk: &SdkConfig, config: Config) -> App {
+    let keys = SigningKeys::new(
+        Secrets::new(aws_sdk_secretsmanager::Client::new(sdk)),
+        config.webhook_secret_arn.clone(),
+    );
     let onboarder = Onboarder::new(
         Iam::new(aws_sdk_iam::Client::new(sdk)),
         Ses::new(aws_sdk_ses::Client::new(sdk)),
         config,
     );
-    App::new(
-        onboarder,
-        Secrets::new(aws_sdk_secretsmanager::Client::new(sdk)),
-    )
+    App::new(onboarder, keys)
 }

@@ -1,5 +1,9 @@
 //! Lambda entry point: configuration, clients once, then the runtime loop.
 
+// The handler future nests trigger, workflow and SDK futures deeper than the
+// default limit lets rustc compute its layout.
+#![recursion_limit = "256"]
+
 use iam_onboarding::{build_app, config::Config, logging};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;

@@ -4,7 +4,7 @@ use aws_sdk_iam::Client;
 use aws_sdk_iam::types::Tag;
 
 use super::{AwsError, retry_transient};
-use crate::password::{OneTimePassword, PasswordPolicy};
+use crate::onboarding::password::{OneTimePassword, PasswordPolicy};
 
 /// A user that already exists, as far as onboarding cares.
 #[derive(Debug, Clone, PartialEq, Eq)]

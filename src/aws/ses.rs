@@ -4,7 +4,7 @@ use aws_sdk_ses::Client;
 use aws_sdk_ses::types::{Body, Content, Destination, Message};
 
 use super::AwsError;
-use crate::email::RenderedEmail;
+use crate::onboarding::welcome_email::RenderedEmail;
 
 /// The SES adapter.
 #[derive(Debug, Clone)]

@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::moto::free_port;
-use crate::moto::tag;
 use crate::world::{SENDER, WEBHOOK_SECRET, World};
+use test_support::free_port;
+use test_support::tag;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 

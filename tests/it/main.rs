@@ -3,8 +3,6 @@
 
 mod events;
 mod logs;
-mod mfa_session;
-mod moto;
 mod onboarding;
 mod webhook;
 mod world;

@@ -3,8 +3,8 @@
 
 use serde_json::{Value, json};
 
-use crate::moto::tag;
 use crate::world::{SENDER, World, invoke};
+use test_support::tag;
 
 fn jane() -> Value {
     json!({"email": "jane.doe@example.com", "username": "jane.doe", "givenName": "Jane", "familyName": "Doe",

@@ -1,14 +1,13 @@
 //! A moto-backed AWS account prepared like a real deployment: the self-manage
 //! policy from `policies/`, allow-listed groups, a verified sender, a webhook secret.
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_sdk_iam::config::Credentials;
+use aws_config::SdkConfig;
 use iam_onboarding::config::Config;
 use iam_onboarding::handler::App;
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::Value;
 
-use crate::moto::Moto;
+use test_support::{Moto, sdk_config};
 
 pub const SENDER: &str = "it@example.com";
 pub const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:iam-onboarding";
@@ -20,16 +19,6 @@ pub struct World {
     pub sdk: SdkConfig,
     pub policy_arn: String,
     pub secret_arn: String,
-}
-
-/// SDK configuration for the emulator: explicit region, dummy credentials, no IMDS.
-pub async fn sdk_config(endpoint: &str) -> SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
-        .load()
-        .await
 }
 
 impl World {

@@ -9,7 +9,7 @@ use super::cli::Args;
 use super::credentials_file::{OutputState, output_state, upsert};
 use super::device::{SelectError, SerialArg, select_device};
 use super::error::{MfaError, bullet_list};
-use super::fsutil::{read_optional, write_atomic, write_target};
+use super::private_file::{read_optional, write_atomic, write_target};
 use super::profile_file::{configured_mfa_serial, valid_profile_name};
 use super::prompt::{self, PromptTo};
 use super::session::{SessionCredentials, format_time, time_left};

@@ -81,7 +81,7 @@ fn is_time_message(message: &str) -> bool {
 }
 
 /// The error for a failed `operation` made with the key of `profile`.
-pub fn classify(
+pub fn failure_error(
     operation: &'static str,
     profile: &str,
     failure: Failure,
@@ -127,7 +127,7 @@ pub fn classify(
 }
 
 /// The error for a failed GetSessionToken with `serial`.
-pub fn classify_session_token(
+pub fn session_token_error(
     profile: &str,
     serial: &str,
     failure: Failure,
@@ -148,7 +148,7 @@ pub fn classify_session_token(
                 }
             }
         }
-        _ => classify("sts:GetSessionToken", profile, failure, endpoint),
+        _ => failure_error("sts:GetSessionToken", profile, failure, endpoint),
     }
 }
 
@@ -236,8 +236,8 @@ impl Aws {
         })
     }
 
-    fn classify(&self, operation: &'static str, failure: Failure) -> MfaError {
-        classify(operation, &self.profile, failure, self.endpoint.as_deref())
+    fn error_for(&self, operation: &'static str, failure: Failure) -> MfaError {
+        failure_error(operation, &self.profile, failure, self.endpoint.as_deref())
     }
 
     /// The caller's user name and MFA devices. A GetUser that is denied is not
@@ -251,7 +251,7 @@ impl Aws {
                 .filter(|u| !u.is_empty()),
             Err(e) => match Failure::from(e) {
                 Failure::Service { code, .. } if code == "AccessDenied" => None,
-                f => return Err((self.classify("iam:GetUser", f.clone()), f)),
+                f => return Err((self.error_for("iam:GetUser", f.clone()), f)),
             },
         };
         let mut request = self.iam.list_mfa_devices();
@@ -266,7 +266,7 @@ impl Aws {
             .await
             .map_err(|e| {
                 let f = Failure::from(e);
-                (self.classify("iam:ListMFADevices", f.clone()), f)
+                (self.error_for("iam:ListMFADevices", f.clone()), f)
             })?
             .into_iter()
             .map(|d| d.serial_number().to_string())
@@ -290,7 +290,7 @@ impl Aws {
             .send()
             .await
             .map_err(|e| {
-                classify_session_token(
+                session_token_error(
                     &self.profile,
                     serial,
                     Failure::from(e),
@@ -350,7 +350,7 @@ mod tests {
 
     #[test]
     fn access_denied_on_get_session_token_is_a_rejected_code() {
-        let e = classify_session_token(
+        let e = session_token_error(
             "jane",
             "arn:aws:iam::1:mfa/jane",
             service(
@@ -368,7 +368,7 @@ mod tests {
 
     #[test]
     fn access_denied_for_session_credentials_says_so() {
-        let e = classify_session_token(
+        let e = session_token_error(
             "jane",
             "arn:x:mfa/y",
             service(
@@ -393,7 +393,7 @@ mod tests {
             ),
             ("RequestExpired", "Request has expired."),
         ] {
-            let e = classify_session_token("jane", "s", service(code, message), None);
+            let e = session_token_error("jane", "s", service(code, message), None);
             assert!(matches!(e, MfaError::ClockSkew { .. }), "{code}: {e:?}");
             assert!(e.to_string().contains("clock"), "{e}");
         }
@@ -401,7 +401,7 @@ mod tests {
 
     #[test]
     fn bad_keys_are_named() {
-        let e = classify(
+        let e = failure_error(
             "iam:GetUser",
             "jane",
             service(
@@ -412,7 +412,7 @@ mod tests {
         );
         assert!(matches!(e, MfaError::BadAccessKey { .. }));
         assert!(e.to_string().contains("profile \"jane\""));
-        let e = classify(
+        let e = failure_error(
             "iam:GetUser",
             "jane",
             service(
@@ -426,7 +426,7 @@ mod tests {
 
     #[test]
     fn transport_failures_mention_the_endpoint_override() {
-        let e = classify(
+        let e = failure_error(
             "sts:GetSessionToken",
             "jane",
             Failure::Transport("connection refused".into()),
@@ -435,7 +435,7 @@ mod tests {
         let text = e.to_string();
         assert!(text.contains("could not reach AWS for sts:GetSessionToken: connection refused"));
         assert!(text.contains("AWS_ENDPOINT_URL"));
-        let e = classify("x", "p", service("Throttling", "slow down"), None);
+        let e = failure_error("x", "p", service("Throttling", "slow down"), None);
         assert_eq!(e.to_string(), "x failed (Throttling: slow down)");
     }
 }

@@ -1,6 +1,6 @@
 //! The welcome email: subject, plain-text and HTML bodies.
 
-use crate::password::OneTimePassword;
+use super::password::OneTimePassword;
 
 /// What the welcome email says.
 pub struct WelcomeEmail<'a> {
@@ -98,7 +98,7 @@ pub fn html_escape(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::password::PasswordPolicy;
+    use crate::onboarding::password::PasswordPolicy;
 
     #[test]
     fn both_parts_carry_the_credentials_and_steps() {

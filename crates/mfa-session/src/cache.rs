@@ -9,7 +9,7 @@ use std::time::SystemTime;
 use sha2::{Digest, Sha256};
 
 use super::error::MfaError;
-use super::fsutil::{read_optional, write_atomic};
+use super::private_file::{read_optional, write_atomic};
 use super::session::SessionCredentials;
 
 /// The cache file for a profile and `--serial` value (`auto` or an ARN), and the
@@ -41,8 +41,8 @@ pub fn store(path: &Path, creds: &SessionCredentials) -> Result<(), MfaError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mfa::fsutil::tests::TempDir;
-    use crate::mfa::session::Secret;
+    use crate::private_file::tests::TempDir;
+    use crate::session::Secret;
     use std::os::unix::fs::PermissionsExt;
     use std::time::Duration;
 

@@ -18,21 +18,10 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_iam::primitives::{DateTime, DateTimeFormat};
 use serde_json::Value;
 
-use crate::moto::Moto;
-use crate::world::sdk_config;
+use test_support::{Moto, sdk_config, venv_tool};
 
 const BIN: &str = env!("CARGO_BIN_EXE_mfa-session");
 const ACCOUNT: &str = "123456789012";
-
-/// The project's Python, with boto3. Missing is a hard failure, as for moto.
-fn python() -> String {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/python");
-    assert!(
-        Path::new(path).is_file(),
-        "{path} not found: run ./scripts/setup.sh (or `make test`), which creates .venv with boto3"
-    );
-    path.to_string()
-}
 
 /// A private HOME with `.aws/`, removed on drop.
 struct Home(PathBuf);
@@ -184,7 +173,7 @@ impl Account {
 
     /// Runs a Python snippet with boto3, printing one JSON document.
     fn boto3(&self, home: &Home, script: &str, env: &[(&str, &str)]) -> Value {
-        let mut cmd = self.command(&python(), home);
+        let mut cmd = self.command(&venv_tool("python"), home);
         cmd.envs(env.iter().copied()).args(["-c", script]);
         let out = run(cmd, None);
         assert!(out.status.success(), "boto3 failed: {}", text(&out));
@@ -720,7 +709,7 @@ async fn exec_runs_the_command_with_the_session_in_its_environment() {
             "jane",
             "--exec",
             "--",
-            &python(),
+            &venv_tool("python"),
             "-c",
             BOTO3_PROFILE,
         ],

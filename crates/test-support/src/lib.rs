@@ -1,10 +1,42 @@
-//! A private moto server per test: started on a free loopback port, stopped on drop.
+//! Test harness for the workspace's test suites: a private moto server per test
+//! (started on a free loopback port, stopped on drop), SDK settings that can only
+//! reach it, and the tools `make test` installs into the project's `.venv`.
 
 use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
 use serde_json::Value;
+
+/// The workspace's top folder (where `Cargo.toml`, `.venv` and `events/` are).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+/// `tool` from the project's `.venv/bin`. Missing is a hard failure: a test that
+/// cannot run its tool must not pass.
+pub fn venv_tool(tool: &str) -> String {
+    let path = workspace_root().join(".venv/bin").join(tool);
+    assert!(
+        path.is_file(),
+        "{} not found: run ./scripts/setup.sh (or `make test`), which installs it into .venv",
+        path.display()
+    );
+    path.to_string_lossy().into_owned()
+}
+
+/// SDK configuration for the emulator: explicit region, dummy credentials, no IMDS.
+pub async fn sdk_config(endpoint: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+        .load()
+        .await
+}
 
 /// A running moto standalone server.
 pub struct Moto {
@@ -16,14 +48,16 @@ pub struct Moto {
 /// The moto_server executable: `$MOTO_SERVER`, else the project's `.venv`.
 /// Missing is a hard failure: a test that cannot reach the emulator must not pass.
 fn moto_executable() -> String {
-    let path = std::env::var("MOTO_SERVER").unwrap_or_else(|_| {
-        concat!(env!("CARGO_MANIFEST_DIR"), "/.venv/bin/moto_server").to_string()
-    });
-    assert!(
-        std::path::Path::new(&path).is_file(),
-        "moto_server not found at {path}: run ./scripts/setup.sh (or `make test`), which installs it into .venv"
-    );
-    path
+    match std::env::var("MOTO_SERVER") {
+        Ok(path) => {
+            assert!(
+                std::path::Path::new(&path).is_file(),
+                "MOTO_SERVER={path} is not a file: run ./scripts/setup.sh (or `make test`)"
+            );
+            path
+        }
+        Err(_) => venv_tool("moto_server"),
+    }
 }
 
 pub fn free_port() -> u16 {

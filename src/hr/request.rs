@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::employee::{Employee, EmployeeRecord, FieldError, GroupName};
+use super::{Employee, EmployeeRecord, FieldError, GroupName};
 
 /// Most employees accepted in one request.
 pub const MAX_BATCH: usize = 100;

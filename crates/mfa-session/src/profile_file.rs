@@ -51,7 +51,7 @@ pub fn lines(content: &str) -> Vec<Line<'_>> {
         .split_inclusive('\n')
         .map(|text| Line {
             text,
-            kind: classify(strip_terminator(text)),
+            kind: line_kind(strip_terminator(text)),
         })
         .collect()
 }
@@ -69,7 +69,7 @@ pub fn line_ending(content: &str) -> &'static str {
     }
 }
 
-fn classify(line: &str) -> LineKind {
+fn line_kind(line: &str) -> LineKind {
     if line.trim_matches(WHITESPACE).is_empty() {
         LineKind::Blank
     } else if line.starts_with(COMMENT) {

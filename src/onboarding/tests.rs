@@ -26,10 +26,13 @@ use aws_sdk_ses::operation::send_email::{SendEmailError, SendEmailOutput};
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use serde_json::json;
 
+use super::ownership::{IN_PROGRESS_SECONDS, unix_now};
+use super::password::OneTimePassword;
 use super::*;
+use crate::aws::iam::Iam;
+use crate::aws::ses::Ses;
 use crate::config::Config;
-use crate::password::OneTimePassword;
-use crate::request::OnboardingRequest;
+use crate::hr::OnboardingRequest;
 
 const POLICY_ARN: &str = "arn:aws:iam::123456789012:policy/SelfManageCredentials";
 const BOUNDARY_ARN: &str = "arn:aws:iam::123456789012:policy/EmployeeBoundary";
@@ -229,7 +232,7 @@ async fn sends_the_exact_requests_of_a_full_onboarding() {
     rules.create_user = mock!(IamClient::create_user)
         .match_requests(|req| {
             let tags: Vec<(&str, &str)> = req.tags().iter().map(|t| (t.key(), t.value())).collect();
-            let email_hash = crate::employee::Email::parse("jane.doe@example.com")
+            let email_hash = crate::hr::Email::parse("jane.doe@example.com")
                 .unwrap()
                 .sha256_hex();
             let started = tags
@@ -327,7 +330,7 @@ async fn sends_the_exact_requests_of_a_full_onboarding() {
         .unwrap()
         .clone()
         .expect("CreateLoginProfile saw a password");
-    let policy = crate::password::PasswordPolicy {
+    let policy = super::password::PasswordPolicy {
         minimum_length: 32,
         require_uppercase: true,
         require_lowercase: true,
@@ -422,7 +425,7 @@ async fn failure_to_create_the_user_changes_nothing_else() {
     let error = result.error.unwrap();
     assert_eq!(
         (error.step, error.code.as_str()),
-        (Some("create_user"), "AccessDenied")
+        (Some(Step::CreateUser), "AccessDenied")
     );
     assert_eq!(
         rules.create_login_profile.num_calls() + rules.send_email.num_calls(),
@@ -445,7 +448,7 @@ async fn failure_to_read_the_password_policy_sets_no_password() {
     let error = result.error.unwrap();
     assert_eq!(
         (error.step, error.code.as_str()),
-        (Some("read_account_settings"), "ServiceFailure")
+        (Some(Step::ReadAccountSettings), "ServiceFailure")
     );
     assert!(error.message.contains("retry of this event completes it"));
     assert_eq!(
@@ -471,7 +474,7 @@ async fn no_account_password_policy_means_the_aws_default() {
     assert_eq!(password.len(), 20);
     assert!(
         OneTimePassword::from_known(&password)
-            .satisfies(&crate::password::PasswordPolicy::AWS_DEFAULT)
+            .satisfies(&super::password::PasswordPolicy::AWS_DEFAULT)
     );
 }
 
@@ -479,24 +482,24 @@ async fn no_account_password_policy_means_the_aws_default() {
 #[tokio::test]
 async fn failures_after_the_password_was_set_remove_it_again() {
     type Inject = fn(&mut Rules);
-    let cases: [(&str, &str, Inject); 4] = [
-        ("create_login_profile", "PasswordPolicyViolation", |r| {
+    let cases: [(Step, &str, Inject); 4] = [
+        (Step::CreateLoginProfile, "PasswordPolicyViolation", |r| {
             r.create_login_profile = mock!(IamClient::create_login_profile).then_error(|| {
                 CreateLoginProfileError::generic(iam_error("PasswordPolicyViolation"))
             });
         }),
-        ("attach_policy", "LimitExceeded", |r| {
+        (Step::AttachPolicy, "LimitExceeded", |r| {
             r.attach_policy = mock!(IamClient::attach_user_policy)
                 .then_error(|| AttachUserPolicyError::generic(iam_error("LimitExceeded")));
         }),
-        ("add_to_group", "NoSuchEntity", |r| {
+        (Step::AddToGroup, "NoSuchEntity", |r| {
             r.add_to_group = mock!(IamClient::add_user_to_group)
                 .sequence()
                 .error(|| AddUserToGroupError::generic(iam_error("NoSuchEntity")))
                 .times(2)
                 .build();
         }),
-        ("send_email", "MessageRejected", |r| {
+        (Step::SendEmail, "MessageRejected", |r| {
             r.send_email = mock!(SesClient::send_email)
                 .then_error(|| SendEmailError::generic(iam_error("MessageRejected")));
         }),
@@ -524,7 +527,7 @@ async fn failures_after_the_password_was_set_remove_it_again() {
             1,
             "{step}: the attempt is marked failed, so a retry may resume at once"
         );
-        if step != "send_email" {
+        if step != Step::SendEmail {
             assert_eq!(
                 rules.send_email.num_calls(),
                 0,
@@ -546,7 +549,7 @@ async fn a_failed_undo_is_reported() {
     });
     let onboarder = rules.onboarder(&[]);
     let error = run_one(&onboarder, false).await.error.unwrap();
-    assert_eq!(error.step, Some("send_email"));
+    assert_eq!(error.step, Some(Step::SendEmail));
     assert!(
         error
             .message
@@ -687,7 +690,7 @@ async fn a_name_outside_the_readable_path_is_a_conflict() {
 
 #[tokio::test]
 async fn another_person_with_the_same_name_is_a_conflict_even_without_employee_ids() {
-    let other_hash = crate::employee::Email::parse("jane.doe@contractor.example.org")
+    let other_hash = crate::hr::Email::parse("jane.doe@contractor.example.org")
         .unwrap()
         .sha256_hex();
     let (rules, get_user) = existing_user_rules(&[
@@ -854,7 +857,7 @@ async fn without_alias_or_account_id_the_signin_url_must_be_configured() {
     let error = result.error.unwrap();
     assert_eq!(
         (error.step, error.code.as_str()),
-        (Some("read_account_settings"), "UnknownAccount")
+        (Some(Step::ReadAccountSettings), "UnknownAccount")
     );
     assert!(error.message.contains("SIGNIN_URL"));
     assert_eq!(rules.create_login_profile.num_calls(), 0);

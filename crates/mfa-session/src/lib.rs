@@ -11,7 +11,8 @@
 //! [`profile_file`] and [`credentials_file`] (reading and editing the AWS files
 //! line by line), [`cache`] (the credential_process session cache), [`session`]
 //! (the credentials, with secrets redacted from `Debug`), [`aws`] (the SDK
-//! calls and their errors), [`prompt`], [`mod@run`] (the flow) and [`error`].
+//! calls and their errors), [`prompt`], [`private_file`] (0600 files replaced
+//! atomically), [`mod@run`] (the flow) and [`error`].
 
 pub mod aws;
 pub mod cache;
@@ -20,7 +21,7 @@ pub mod credentials_file;
 pub mod device;
 pub mod duration;
 pub mod error;
-pub mod fsutil;
+pub mod private_file;
 pub mod profile_file;
 pub mod prompt;
 pub mod run;

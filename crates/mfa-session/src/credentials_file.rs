@@ -141,7 +141,7 @@ pub fn upsert(content: &str, profile: &str, creds: &SessionCredentials) -> Strin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mfa::session::Secret;
+    use crate::session::Secret;
     use std::time::Duration;
 
     fn at(secs: u64) -> SystemTime {

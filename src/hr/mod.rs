@@ -1,0 +1,15 @@
+//! HR input: the request an HR system sends and the validated values made from it.
+
+mod address;
+mod employee;
+mod field_error;
+mod iam_names;
+mod request;
+mod tags;
+
+pub use address::{Email, mask_email, mask_emails_in};
+pub use employee::{Employee, EmployeeRecord, MAX_GROUPS};
+pub use field_error::FieldError;
+pub use iam_names::{GroupName, UserPath, Username};
+pub use request::{MAX_BATCH, OnboardingRequest};
+pub use tags::{MAX_TAGS, check_tag_key, check_tag_value};

@@ -1,0 +1,140 @@
+//! What the caller gets back for each employee: a [`Status`] and the details.
+
+use serde::Serialize;
+
+use super::Step;
+use crate::aws::AwsError;
+use crate::hr::{Employee, FieldError};
+
+/// Outcome of one employee's onboarding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The user was created (or a pending one completed) and the email sent.
+    Created,
+    /// An earlier run already onboarded this employee; nothing changed.
+    AlreadyOnboarded,
+    /// Dry run: validated, plan reported, nothing written.
+    DryRun,
+    /// The input was invalid; nothing written.
+    Rejected,
+    /// The user name belongs to someone else; nothing written.
+    Conflict,
+    /// An AWS step failed; see `error.step` and `error.code`.
+    Failed,
+}
+
+impl Status {
+    /// Whether the employee ends up onboarded (or would, in a dry run) with nothing left to do.
+    pub fn is_success(self) -> bool {
+        matches!(
+            self,
+            Status::Created | Status::AlreadyOnboarded | Status::DryRun
+        )
+    }
+
+    /// The status as it appears in responses and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Created => "created",
+            Status::AlreadyOnboarded => "already_onboarded",
+            Status::DryRun => "dry_run",
+            Status::Rejected => "rejected",
+            Status::Conflict => "conflict",
+            Status::Failed => "failed",
+        }
+    }
+}
+
+/// Error details of a result.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResultError {
+    /// Machine-readable code: `InvalidField`, `UserConflict`, or the AWS error code.
+    pub code: String,
+    /// What went wrong, for people.
+    pub message: String,
+    /// The offending input field, for rejections.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// The workflow step that failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step: Option<Step>,
+}
+
+/// The result for one employee, as returned to the caller. Never holds the password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmployeeResult {
+    /// The IAM user name, when it could be determined.
+    pub username: Option<String>,
+    /// What happened.
+    pub status: Status,
+    /// The user's ARN, when the user exists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_arn: Option<String>,
+    /// Groups the user was added to (or would be, in a dry run).
+    pub groups: Vec<String>,
+    /// SES message id of the welcome email.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_message_id: Option<String>,
+    /// Why the employee was not onboarded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<ResultError>,
+    /// Dry run: the calls a real run would make.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub plan: Option<Vec<String>>,
+    /// Something the operator should know although the employee was onboarded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+impl EmployeeResult {
+    /// The result for `employee` with `status` and no details yet.
+    pub fn new(employee: &Employee, status: Status) -> Self {
+        Self {
+            username: Some(employee.username.to_string()),
+            status,
+            user_arn: None,
+            groups: employee
+                .groups
+                .iter()
+                .map(|g| g.as_str().to_string())
+                .collect(),
+            email_message_id: None,
+            error: None,
+            plan: None,
+            warning: None,
+        }
+    }
+
+    /// The result for an employee entry that failed validation.
+    pub fn rejected(error: &FieldError) -> Self {
+        Self {
+            username: None,
+            status: Status::Rejected,
+            user_arn: None,
+            groups: Vec::new(),
+            email_message_id: None,
+            error: Some(ResultError {
+                code: "InvalidField".into(),
+                message: error.to_string(),
+                field: Some(error.field.clone()),
+                step: None,
+            }),
+            plan: None,
+            warning: None,
+        }
+    }
+
+    /// The result for a failed `step`; `note` says what state the user is left in.
+    pub fn failed(employee: &Employee, step: Step, err: &AwsError, note: &str) -> Self {
+        let mut result = Self::new(employee, Status::Failed);
+        result.error = Some(ResultError {
+            code: err.code.clone(),
+            message: format!("{step} failed: {}{note}", err.message),
+            field: None,
+            step: Some(step),
+        });
+        result
+    }
+}

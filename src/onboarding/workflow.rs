@@ -1,0 +1,335 @@
+//! The onboarding workflow: create the user, set a one-time password, grant the
+//! self-manage policy and groups, email the password, record completion. How a
+//! retry or a concurrent run is recognised is in [`super::ownership`].
+
+use futures::StreamExt;
+use futures::future::try_join_all;
+use serde_json::Value;
+use tokio::sync::OnceCell;
+use tracing::{Instrument, error, info, info_span, warn};
+
+use super::account::{AccountContext, AccountSettings};
+use super::outcome::{EmployeeResult, ResultError, Status};
+use super::ownership::{
+    Existing, IN_PROGRESS_SECONDS, OUTSIDE_PATH, STATUS_COMPLETE, STATUS_FAILED, STATUS_PENDING,
+    STATUS_TAG, Settled, attempt_tags, marker_tags, unix_now,
+};
+use super::password::OneTimePassword;
+use super::plan::onboarding_plan;
+use super::step::Step;
+use super::welcome_email::WelcomeEmail;
+use crate::aws::AwsError;
+use crate::aws::iam::Iam;
+use crate::aws::ses::Ses;
+use crate::config::Config;
+use crate::hr::{Employee, FieldError, OnboardingRequest, mask_emails_in};
+
+/// Employees onboarded at the same time within one batch. IAM throttling is
+/// absorbed by the SDK's retries (see `main.rs`).
+pub const BATCH_CONCURRENCY: usize = 16;
+
+/// Appended to failures that leave a pending user behind.
+const PENDING_NOTE: &str =
+    "; the user is left pending without a console password, and a retry of this event completes it";
+
+/// Runs onboarding requests against IAM and SES. Build one per container.
+pub struct Onboarder {
+    iam: Iam,
+    ses: Ses,
+    config: Config,
+    account: OnceCell<AccountSettings>,
+}
+
+impl Onboarder {
+    /// An onboarder using these adapters and configuration.
+    pub fn new(iam: Iam, ses: Ses, config: Config) -> Self {
+        Self {
+            iam,
+            ses,
+            config,
+            account: OnceCell::new(),
+        }
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Validates a request payload against this function's allowed groups.
+    pub fn parse_request(&self, payload: &Value) -> Result<OnboardingRequest, FieldError> {
+        OnboardingRequest::parse(payload, &self.config.allowed_groups)
+    }
+
+    /// Onboards every employee of `request` (at most [`BATCH_CONCURRENCY`] at a
+    /// time); one result per employee, in request order.
+    pub async fn run(
+        &self,
+        request: OnboardingRequest,
+        account: &AccountContext,
+    ) -> Vec<EmployeeResult> {
+        let dry_run = request.dry_run;
+        let mut finished: Vec<(usize, EmployeeResult)> = futures::stream::iter(
+            request.employees.into_iter().enumerate(),
+        )
+        .map(|(index, entry)| async move {
+            let result = match entry {
+                Ok(employee) => {
+                    let span = info_span!(
+                        "onboard",
+                        employee_id = employee.employee_id.as_deref().unwrap_or("-"),
+                        username = %mask_emails_in(employee.username.as_str()),
+                        email = %employee.email.masked(),
+                    );
+                    let result = self
+                        .onboard_one(&employee, dry_run, account)
+                        .instrument(span.clone())
+                        .await;
+                    span.in_scope(|| info!(status = result.status.as_str(), "employee finished"));
+                    result
+                }
+                Err(field_error) => {
+                    info!(field = %field_error.field, status = "rejected", "employee rejected");
+                    EmployeeResult::rejected(&field_error)
+                }
+            };
+            (index, result)
+        })
+        // Unordered, so one slow employee does not hold a slot others could use.
+        .buffer_unordered(BATCH_CONCURRENCY)
+        .collect()
+        .await;
+        finished.sort_unstable_by_key(|(index, _)| *index);
+        finished.into_iter().map(|(_, result)| result).collect()
+    }
+
+    async fn account_settings(
+        &self,
+        account: &AccountContext,
+    ) -> Result<&AccountSettings, AwsError> {
+        self.account
+            .get_or_try_init(|| {
+                AccountSettings::read(&self.iam, self.config.signin_url.as_deref(), account)
+            })
+            .await
+    }
+
+    async fn onboard_one(
+        &self,
+        employee: &Employee,
+        dry_run: bool,
+        account: &AccountContext,
+    ) -> EmployeeResult {
+        if dry_run {
+            return self.plan(employee).await;
+        }
+        let name = employee.username.as_str();
+        let mut tags = employee.tags.clone();
+        tags.extend(attempt_tags(STATUS_PENDING).into_iter().skip(1));
+        let create = Step::CreateUser.run(self.iam.create_user(
+            name,
+            self.config.user_path.as_str(),
+            &tags,
+            self.config.permissions_boundary_arn.as_deref(),
+        ));
+        let (created, settings) = tokio::join!(create, self.account_settings(account));
+        let user_arn = match created {
+            Ok(arn) => arn,
+            Err(err) if err.is("EntityAlreadyExists") => match self.inspect(employee).await {
+                Ok(Existing::Pending(arn)) => {
+                    info!(
+                        step = "resume",
+                        "user exists and is pending; completing its onboarding"
+                    );
+                    // Claim the attempt, so a concurrent delivery of this event backs off.
+                    let claim = attempt_tags(STATUS_PENDING);
+                    if let Err(err) = Step::ClaimUser.run(self.iam.tag_user(name, &claim)).await {
+                        return EmployeeResult::failed(employee, Step::ClaimUser, &err, "");
+                    }
+                    arn
+                }
+                Ok(Existing::Settled(settled)) => return self.settled(employee, settled),
+                Ok(Existing::Absent) => {
+                    let gone = AwsError {
+                        code: "NoSuchEntity".into(),
+                        message: "the user vanished".into(),
+                    };
+                    return EmployeeResult::failed(employee, Step::GetUser, &gone, "");
+                }
+                Err(err) => return EmployeeResult::failed(employee, Step::GetUser, &err, ""),
+            },
+            Err(err) => return EmployeeResult::failed(employee, Step::CreateUser, &err, ""),
+        };
+        let settings = match settings {
+            Ok(settings) => settings,
+            Err(err) => {
+                let note = self.abandon(name, false).await;
+                return EmployeeResult::failed(employee, Step::ReadAccountSettings, &err, &note);
+            }
+        };
+
+        let password = OneTimePassword::generate(&settings.password_policy, &mut rand::rng());
+        let set_password =
+            Step::CreateLoginProfile.run(self.iam.set_one_time_password(name, &password));
+        let (password_set, granted) = tokio::join!(set_password, self.grant_access(employee));
+        if let Err(err) = password_set {
+            let note = self.abandon(name, true).await;
+            return EmployeeResult::failed(employee, Step::CreateLoginProfile, &err, &note);
+        }
+        if let Err((failed_step, err)) = granted {
+            let note = self.abandon(name, true).await;
+            return EmployeeResult::failed(employee, failed_step, &err, &note);
+        }
+
+        let email = WelcomeEmail {
+            given_name: employee.given_name.as_deref(),
+            username: name,
+            signin_url: &settings.signin_url,
+            password: &password,
+        }
+        .render();
+        let sent = Step::SendEmail
+            .run(self.ses.send(
+                self.config.sender.as_str(),
+                employee.email.as_str(),
+                &email,
+                self.config.ses_configuration_set.as_deref(),
+            ))
+            .await;
+        let message_id = match sent {
+            Ok(id) => id,
+            Err(err) => {
+                let note = self.abandon(name, true).await;
+                return EmployeeResult::failed(employee, Step::SendEmail, &err, &note);
+            }
+        };
+
+        let mut result = EmployeeResult::new(employee, Status::Created);
+        result.user_arn = Some(user_arn);
+        result.email_message_id = Some(message_id);
+        let complete = marker_tags(STATUS_COMPLETE);
+        if let Err(err) = Step::MarkComplete
+            .run(self.iam.tag_user(name, &complete))
+            .await
+        {
+            error!(aws_error = %err.code, "email sent but the user could not be marked complete");
+            result.warning = Some(format!(
+                "the email was sent, but tagging the user {STATUS_TAG}=complete failed ({}); \
+                 set that tag by hand, or a retry of this event will send a new password",
+                err.code
+            ));
+        }
+        result
+    }
+
+    /// Attaches the self-manage policy and adds the groups, all concurrently.
+    async fn grant_access(&self, employee: &Employee) -> Result<(), (Step, AwsError)> {
+        let name = employee.username.as_str();
+        let attach = async {
+            Step::AttachPolicy
+                .run(
+                    self.iam
+                        .attach_user_policy(name, &self.config.self_manage_policy_arn),
+                )
+                .await
+                .map_err(|e| (Step::AttachPolicy, e))
+        };
+        let groups = try_join_all(employee.groups.iter().map(|group| async move {
+            let span = info_span!("group", group = group.as_str());
+            Step::AddToGroup
+                .run(self.iam.add_user_to_group(name, group.as_str()))
+                .instrument(span)
+                .await
+                .map_err(|e| (Step::AddToGroup, e))
+        }));
+        futures::try_join!(attach, groups).map(|_| ())
+    }
+
+    /// After a failure on an existing user: removes the login profile when one may
+    /// have been set (so no undelivered password works), then marks the attempt
+    /// `failed` so a retry may resume at once. Returns a note for the result message.
+    async fn abandon(&self, name: &str, remove_password: bool) -> String {
+        let mut note = PENDING_NOTE.to_string();
+        if remove_password
+            && let Err(err) = Step::UndoLoginProfile
+                .run(self.iam.delete_login_profile(name))
+                .await
+        {
+            error!(aws_error = %err.code, "could not remove the undelivered one-time password");
+            note = format!(
+                "; removing the undelivered one-time password also failed ({}). \
+                 A retry of this event replaces that password before emailing a new one",
+                err.code
+            );
+        }
+        if let Err(err) = Step::MarkFailed
+            .run(self.iam.tag_user(name, &marker_tags(STATUS_FAILED)))
+            .await
+        {
+            warn!(
+                aws_error = %err.code,
+                "could not mark the attempt failed; a retry waits until it is {IN_PROGRESS_SECONDS} s old"
+            );
+        }
+        note
+    }
+
+    /// Looks up the user holding the employee's name and what it means.
+    async fn inspect(&self, employee: &Employee) -> Result<Existing, AwsError> {
+        match Step::GetUser
+            .run(self.iam.get_user(employee.username.as_str()))
+            .await
+        {
+            Ok(Some(user)) => Ok(Existing::judge(employee, user, unix_now())),
+            Ok(None) => Ok(Existing::Absent),
+            // The execution role may read users only under its own path.
+            Err(err) if err.is("AccessDenied") => {
+                Ok(Existing::Settled(Settled::Foreign(OUTSIDE_PATH)))
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// The result for an existing user that needs no work.
+    fn settled(&self, employee: &Employee, settled: Settled) -> EmployeeResult {
+        match settled {
+            Settled::Foreign(reason) => {
+                let mut result = EmployeeResult::new(employee, Status::Conflict);
+                result.error = Some(ResultError {
+                    code: "UserConflict".into(),
+                    message: format!("{reason}; nothing was changed"),
+                    field: Some("username".into()),
+                    step: None,
+                });
+                result
+            }
+            Settled::Complete(arn) => {
+                let mut result = EmployeeResult::new(employee, Status::AlreadyOnboarded);
+                result.user_arn = Some(arn);
+                result
+            }
+            Settled::InProgress(age) => {
+                let busy = AwsError {
+                    code: "OnboardingInProgress".into(),
+                    message: format!(
+                        "another invocation started onboarding this employee {age} s ago; \
+                         nothing was changed, retry after {IN_PROGRESS_SECONDS} s"
+                    ),
+                };
+                EmployeeResult::failed(employee, Step::GetUser, &busy, "")
+            }
+        }
+    }
+
+    /// Dry run: checks the name with one read and reports the calls a real run would make.
+    async fn plan(&self, employee: &Employee) -> EmployeeResult {
+        match self.inspect(employee).await {
+            Ok(Existing::Absent | Existing::Pending(_)) => {}
+            Ok(Existing::Settled(settled)) => return self.settled(employee, settled),
+            Err(err) => return EmployeeResult::failed(employee, Step::GetUser, &err, ""),
+        }
+        let mut result = EmployeeResult::new(employee, Status::DryRun);
+        result.plan = Some(onboarding_plan(&self.config, employee));
+        result
+    }
+}

@@ -1,0 +1,11 @@
+//! What invokes the function, one module each: direct invokes, EventBridge
+//! events and signed HR webhooks, told apart by [`Trigger::from_event`].
+
+mod direct;
+mod eventbridge;
+mod shape;
+pub mod webhook;
+
+pub use direct::handle_direct;
+pub use eventbridge::{EMPLOYEE_HIRED, handle_eventbridge};
+pub use shape::{ShapeError, Trigger};

@@ -1,0 +1,115 @@
+//! The webhook signing keys: the secret's current and previous versions from
+//! Secrets Manager, cached per container and re-read after a rotation.
+
+use std::time::{Duration, Instant};
+
+use tokio::sync::Mutex;
+use tracing::{error, info, warn};
+
+use super::{Rejection, SIGNATURE_HEADER, SigningKey, TIMESTAMP_HEADER, WebhookRequest, verify};
+use crate::aws::secrets::Secrets;
+use crate::onboarding::ownership::unix_now;
+
+/// How long fetched webhook secrets are reused.
+const SECRET_TTL: Duration = Duration::from_secs(300);
+/// After a signature mismatch, secrets older than this are fetched again (rotation).
+const SECRET_REFRESH_AFTER: Duration = Duration::from_secs(30);
+
+struct CachedKeys {
+    fetched: Instant,
+    keys: Vec<SigningKey>,
+}
+
+/// The signing keys of one container.
+pub struct SigningKeys {
+    secrets: Secrets,
+    secret_arn: Option<String>,
+    cache: Mutex<Option<CachedKeys>>,
+}
+
+impl SigningKeys {
+    /// Keys read from `secret_arn` (`WEBHOOK_SECRET_ARN`) when first needed.
+    pub fn new(secrets: Secrets, secret_arn: Option<String>) -> Self {
+        Self {
+            secrets,
+            secret_arn,
+            cache: Mutex::new(None),
+        }
+    }
+
+    /// Checks the request's signature over `body`. Errors: [`Rejection::Signature`]
+    /// (401), or [`Rejection::SecretUnavailable`] (500) when no key can be read.
+    pub async fn check(&self, request: &WebhookRequest, body: &[u8]) -> Result<(), Rejection> {
+        let verify = |keys: &[SigningKey]| {
+            verify(
+                request.header(TIMESTAMP_HEADER),
+                request.header(SIGNATURE_HEADER),
+                body,
+                keys,
+                unix_now(),
+            )
+            .map_err(Rejection::Signature)
+        };
+        let mut cache = self.cache.lock().await;
+        let fresh = |c: &Option<CachedKeys>, max: Duration| {
+            c.as_ref().is_some_and(|c| c.fetched.elapsed() < max)
+        };
+        if !fresh(&cache, SECRET_TTL) {
+            match self.fetch().await {
+                Some(keys) => *cache = Some(keys),
+                // Secrets Manager unavailable: keep verifying with the keys we have.
+                None if cache.is_some() => {
+                    warn!("using the cached webhook secret after a failed refresh")
+                }
+                None => return Err(Rejection::SecretUnavailable),
+            }
+        }
+        let cached = cache.as_ref().ok_or(Rejection::SecretUnavailable)?;
+        match verify(&cached.keys) {
+            Err(Rejection::Signature(super::SignatureError::Mismatch))
+                if !fresh(&cache, SECRET_REFRESH_AFTER) =>
+            {
+                // The secret may have been rotated since it was cached.
+                let refreshed = self.fetch().await.ok_or(Rejection::SecretUnavailable)?;
+                let result = verify(&refreshed.keys);
+                *cache = Some(refreshed);
+                result
+            }
+            other => other,
+        }
+    }
+
+    async fn fetch(&self) -> Option<CachedKeys> {
+        let Some(arn) = &self.secret_arn else {
+            error!("webhook received but WEBHOOK_SECRET_ARN is not configured");
+            return None;
+        };
+        let (current, previous) = tokio::join!(
+            self.secrets.signing_key(arn, "AWSCURRENT"),
+            self.secrets.signing_key(arn, "AWSPREVIOUS")
+        );
+        let mut keys = Vec::new();
+        match current {
+            Ok(Some(key)) => keys.push(key),
+            Ok(None) => {
+                error!("the webhook secret has no string value");
+                return None;
+            }
+            Err(err) => {
+                error!(aws_error = %err.code, "could not read the webhook secret");
+                return None;
+            }
+        }
+        match previous {
+            Ok(key) => keys.extend(key),
+            Err(err) => {
+                warn!(aws_error = %err.code, "could not read the previous webhook secret version")
+            }
+        }
+        info!(versions = keys.len(), "webhook secret loaded");
+        Some(CachedKeys {
+            fetched: Instant::now(),
+            keys,
+        })
+    }
+}

@@ -1,0 +1,76 @@
+//! Why a webhook request was refused before any employee was looked at, and the
+//! HTTP answer for each reason, in one place.
+
+use serde_json::{Value, json};
+use tracing::info;
+
+use super::{BodyError, SignatureError};
+use crate::hr::FieldError;
+
+/// A webhook request refused as a whole; nothing was written.
+#[derive(Debug)]
+pub enum Rejection {
+    /// Not a POST.
+    MethodNotAllowed,
+    /// The body is too large or not valid base64.
+    Body(BodyError),
+    /// The signature headers are missing, malformed, stale or do not match.
+    Signature(SignatureError),
+    /// The signing secret cannot be read (the operator's problem, not the sender's).
+    SecretUnavailable,
+    /// The signed body is not JSON (the message says where).
+    InvalidJson(String),
+    /// The JSON is not a valid onboarding request.
+    InvalidField(FieldError),
+}
+
+/// An API Gateway / Function URL response with a JSON body.
+pub fn http_response(status: u16, body: Value) -> Value {
+    json!({
+        "statusCode": status,
+        "headers": {"content-type": "application/json"},
+        "body": body.to_string(),
+        "isBase64Encoded": false,
+    })
+}
+
+impl Rejection {
+    /// The HTTP status and error code the sender receives.
+    pub fn status_and_code(&self) -> (u16, &'static str) {
+        match self {
+            Rejection::MethodNotAllowed => (405, "MethodNotAllowed"),
+            Rejection::Body(BodyError::TooLarge) => (413, "PayloadTooLarge"),
+            Rejection::Body(BodyError::BadBase64) => (400, "InvalidBody"),
+            Rejection::Signature(_) => (401, "InvalidSignature"),
+            Rejection::SecretUnavailable => (500, "InternalError"),
+            Rejection::InvalidJson(_) => (400, "InvalidJson"),
+            Rejection::InvalidField(_) => (400, "InvalidField"),
+        }
+    }
+
+    /// The response for this rejection; logs the reason (never the body).
+    pub fn response(&self, request_id: &str) -> Value {
+        let (status, code) = self.status_and_code();
+        let (message, field) = match self {
+            Rejection::MethodNotAllowed => ("use POST".to_string(), None),
+            Rejection::Body(err) => (err.to_string(), None),
+            Rejection::Signature(err) => (err.to_string(), None),
+            Rejection::SecretUnavailable => ("internal error".to_string(), None),
+            Rejection::InvalidJson(message) => (message.clone(), None),
+            Rejection::InvalidField(err) => (err.to_string(), Some(err.field.as_str())),
+        };
+        info!(status, code, reason = %message, field, "webhook rejected");
+        let mut error = json!({"code": code, "message": message});
+        if let Some(field) = field {
+            error["field"] = json!(field);
+        }
+        if matches!(self, Rejection::SecretUnavailable) {
+            error["requestId"] = json!(request_id);
+        }
+        let mut response = http_response(status, json!({"error": error}));
+        if matches!(self, Rejection::MethodNotAllowed) {
+            response["headers"]["allow"] = json!("POST");
+        }
+        response
+    }
+}

@@ -3,10 +3,15 @@
 #   1. SAM -> CloudFormation with aws-sam-translator  -> target/template/cfn.json
 #      (the IAM simulator, tools/policy-sim, reads that file too)
 #   2. cfn-lint on the transformed template and on the SAM source: zero errors,
-#      zero warnings, zero informational findings (nothing is ignored)
-#   3. scripts/check_template.py check: the execution role's security
-#      properties, the function's settings, and that the managed policy is
-#      exactly policies/self-manage-credentials.json
+#      zero warnings, zero informational findings (nothing is ignored), with
+#      the project's own rules in scripts/template-rules.cfnlint (the function's
+#      settings, the dead-letter queue and log group, the role's trust policy,
+#      no wildcard or forbidden action, no managed or extra policies)
+#   3. scripts/check_template.py check: what those rules cannot say (the role
+#      resolved with sample parameters: resources and conditions per action,
+#      its exact action set; env vars, Metadata, parameter patterns, resource
+#      counts), and that the managed policy is exactly
+#      policies/self-manage-credentials.json
 #   4. parliament on every policy document of the template (resolved with
 #      sample parameters, both with every optional parameter set and with none)
 #      and on every policies/*.json file. Any finding fails, except the three
@@ -37,6 +42,8 @@ die() { echo "lint-template: $*" >&2; exit 1; }
 [ "$(cat .venv/.requirements.sha 2>/dev/null)" = "$(sha256sum requirements-dev.txt | cut -d' ' -f1)" ] ||
   die ".venv does not match requirements-dev.txt; run ./scripts/setup.sh"
 [ -x "$cfn_lint" ] || die "cfn-lint is missing from .venv; run ./scripts/setup.sh"
+rules="$root/scripts/template-rules.cfnlint"
+[ -f "$rules" ] || die "missing $rules"
 "$py" -c 'import samtranslator, parliament' 2>/dev/null ||
   die "aws-sam-translator or parliament is missing from .venv; run ./scripts/setup.sh"
 
@@ -49,10 +56,12 @@ unset AWS_PROFILE AWS_ENDPOINT_URL
 echo "lint-template: SAM transform ($("$py" -c 'import samtranslator; print(samtranslator.__version__)'))"
 "$py" scripts/check_template.py transform
 
-echo "lint-template: $("$cfn_lint" --version) on the transformed template and the SAM source"
+echo "lint-template: $("$cfn_lint" --version) on the transformed template and the SAM source," \
+  "with the custom rules in scripts/template-rules.cfnlint ($(grep -cvE '^[[:space:]]*(#|$)' "$rules") rules)"
 # Regions: the template must be valid wherever it is likely to be deployed.
+# A malformed rule line fails the run too (an E9xxx finding, or cfn-lint stops).
 "$cfn_lint" --regions us-east-1 eu-west-1 ap-southeast-2 --include-checks I \
-  -- "$out_dir/cfn.json" "$template" ||
+  --custom-rules "$rules" -- "$out_dir/cfn.json" "$template" ||
   die "cfn-lint reported findings (see above)"
 echo "lint-template: cfn-lint: no errors, warnings or informational findings"
 

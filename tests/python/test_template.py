@@ -4,6 +4,10 @@ Each test lints a deliberately broken copy of template.yaml (or of the policy
 file) in a temporary directory through the same entry points as
 scripts/lint-template.sh, and asserts that the run fails with the expected
 message. Nothing in the repository or in target/template is touched.
+
+The checks live in two places: the cfn-lint custom rules in
+scripts/template-rules.cfnlint (test_custom_rules_catch) and
+scripts/check_template.py check (test_check_catches).
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ POLICY = ROOT / "policies" / "self-manage-credentials.json"
 PY = ROOT / ".venv" / "bin" / "python"
 CHECK = ROOT / "scripts" / "check_template.py"
 LINT = ROOT / "scripts" / "lint-template.sh"
+CFN_LINT = ROOT / ".venv" / "bin" / "cfn-lint"
+RULES = ROOT / "scripts" / "template-rules.cfnlint"
 
 USERS = "Resource: !Sub arn:${AWS::Partition}:iam::${AWS::AccountId}:user${UserPath}*"
 
@@ -61,6 +67,17 @@ def checks(tmp: Path, template: Path, policy: Path | None = None, parliament: bo
     return True, out
 
 
+def custom_rules(tmp: Path, template: Path, rules: Path = RULES):
+    """transform + cfn-lint with the custom rules on the transformed template
+    (as step 2 of lint-template.sh does); returns (ok, combined output)."""
+    env = env_for(tmp, template)
+    p = run([PY, CHECK, "transform"], env)
+    if p.returncode != 0:
+        return False, p.stdout + p.stderr
+    p = run([CFN_LINT, "--custom-rules", rules, "--", tmp / "out" / "cfn.json"], env)
+    return p.returncode == 0, p.stdout + p.stderr
+
+
 @pytest.fixture(autouse=True)
 def _tools():
     if not PY.exists():
@@ -84,12 +101,93 @@ def test_cfn_lint_on_the_transformed_template_catches(tmp_path, old, new):
     assert "cfn-lint reported findings" in p.stderr or "SAM transform failed" in p.stderr, p.stdout + p.stderr
 
 
+EXTRA_POLICY = """  ExtraPolicy:
+    Type: {type}
+    Properties:
+      PolicyName: extra
+      {target}
+      PolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Action: s3:GetObject
+            Resource: "*"
+
+  OnboardingFunction:
+    Type: AWS::Serverless::Function
+"""
+FUNCTION = "  OnboardingFunction:\n    Type: AWS::Serverless::Function\n"
+
+
 @pytest.mark.parametrize("name,old,new,message", [
     ("wildcard write action", "Action: iam:CreateUser", "Action: iam:Create*", "wildcard action"),
     ("iam:*", "Action: iam:GetUser", "Action: iam:*", "wildcard action"),
+    ("wildcard in the conditional statement", "Action: iam:AddUserToGroup", "Action: iam:AddUser*",
+     "wildcard action"),
     ("DeleteUser", "Action: iam:GetUser", "Action: [iam:GetUser, iam:DeleteUser]", "never be granted"),
     ("DetachUserPolicy", "Action: iam:AttachUserPolicy", "Action: [iam:AttachUserPolicy, iam:DetachUserPolicy]",
      "never be granted"),
+    ("Deny statement", "              - Sid: ReadAccountSettings\n                Effect: Allow",
+     "              - Sid: ReadAccountSettings\n                Effect: Deny", "must be an Allow"),
+    ("NotAction", "Action: iam:GetUser", "NotAction: iam:GetUser", "must not use NotAction"),
+    ("other runtime", "Runtime: provided.al2023", "Runtime: provided.al2", "Runtime must be provided.al2023"),
+    ("x86_64", "      Architectures:\n        - arm64", "      Architectures:\n        - x86_64",
+     "Architectures must be [arm64]"),
+    ("handler", "Handler: bootstrap", "Handler: main", "Handler must be bootstrap"),
+    ("text logs", "LogFormat: JSON", "LogFormat: Text", "LoggingConfig.LogFormat must be JSON"),
+    ("logs elsewhere", "        LogGroup: !Ref OnboardingLogGroup\n", "",
+     "LoggingConfig.LogGroup must be the stack's own log group"),
+    ("long timeout", "Timeout: 60", "Timeout: 300", "Timeout must be 60 s at most"),
+    ("no reserved concurrency", "      ReservedConcurrentExecutions: !If\n        - HasReservedConcurrency\n"
+     "        - !Ref ReservedConcurrency\n        - !Ref AWS::NoValue\n", "", "ReservedConcurrentExecutions must stay"),
+    ("IAM-authenticated URL", "AuthType: NONE", "AuthType: AWS_IAM", "AuthType must be NONE"),
+    ("no async dead letters", "        DestinationConfig:\n          OnFailure:\n            Type: SQS\n"
+     "            Destination: !GetAtt OnboardingDeadLetterQueue.Arn\n", "",
+     "asynchronous invocations must send failures to the dead-letter queue"),
+    ("no rule dead letters", "            DeadLetterConfig:\n              Arn: !GetAtt OnboardingDeadLetterQueue.Arn\n",
+     "", "the EventBridge target must have a dead-letter queue"),
+    ("unencrypted queue", "SqsManagedSseEnabled: true", "SqsManagedSseEnabled: false", "encrypted at rest"),
+    ("logs kept forever", "      RetentionInDays: !Ref LogRetentionDays\n", "      LogGroupClass: STANDARD\n",
+     "the log group must set RetentionInDays"),
+    ("assumable by EC2", "Service: lambda.amazonaws.com", "Service: ec2.amazonaws.com",
+     "assumable by lambda.amazonaws.com only"),
+    ("assumable by an account", "              Service: lambda.amazonaws.com\n",
+     "              Service: lambda.amazonaws.com\n              AWS: arn:aws:iam::123456789012:root\n",
+     "assumable by lambda.amazonaws.com only"),
+    ("assumable by anyone", "              Service: lambda.amazonaws.com\n            Action: sts:AssumeRole",
+     "              \"*\"\n            Action: sts:AssumeRole", "assumable by lambda.amazonaws.com only"),
+    ("managed policy", "      Policies:\n        - PolicyName: onboarding\n",
+     "      ManagedPolicyArns:\n        - arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole\n"
+     "      Policies:\n        - PolicyName: onboarding\n", "must not attach managed policies"),
+    ("extra AWS::IAM::Policy", FUNCTION,
+     EXTRA_POLICY.format(type="AWS::IAM::Policy", target="Roles: [!Ref OnboardingExecutionRole]"),
+     "no other identity policies may be added (AWS::IAM::Policy)"),
+    ("extra AWS::IAM::RolePolicy", FUNCTION,
+     EXTRA_POLICY.format(type="AWS::IAM::RolePolicy", target="RoleName: !Ref OnboardingExecutionRole"),
+     "no other identity policies may be added (AWS::IAM::RolePolicy)"),
+])
+def test_custom_rules_catch(tmp_path, name, old, new, message):
+    ok, out = custom_rules(tmp_path, mutate(tmp_path, old, new))
+    assert not ok, f"{name}: the custom rules passed a broken template:\n{out}"
+    assert message in out, f"{name}: expected {message!r} in:\n{out}"
+
+
+def test_a_custom_rule_finding_fails_the_whole_lint(tmp_path):
+    p = run([LINT], env_for(tmp_path, mutate(tmp_path, "Action: iam:GetUser", "Action: iam:*")))
+    assert p.returncode != 0
+    assert "cfn-lint reported findings" in p.stderr, p.stdout + p.stderr
+    assert "wildcard action" in p.stdout, p.stdout + p.stderr
+    assert "lint-template: OK" not in p.stdout
+
+
+def test_a_malformed_custom_rule_fails_the_lint(tmp_path):
+    rules = tmp_path / "rules"
+    rules.write_text(RULES.read_text() + "AWS::Lambda::Function Runtime SAME_AS provided.al2023\n")
+    ok, out = custom_rules(tmp_path, TEMPLATE, rules)
+    assert not ok and "not in supported operators" in out, out
+
+
+@pytest.mark.parametrize("name,old,new,message", [
     ("new action", "Action: iam:GetUser", "Action: [iam:GetUser, iam:ListUsers]", "actions changed"),
     ("login profile on *", "  - iam:DeleteLoginProfile\n                " + USERS,
      '  - iam:DeleteLoginProfile\n                Resource: "*"', "Resource '*'"),

@@ -14,7 +14,7 @@ pub mod logging;
 pub mod onboarding;
 pub mod triggers;
 
-use aws_config::SdkConfig;
+use aws_types::SdkConfig;
 
 use crate::aws::{iam::Iam, secrets::Secrets, ses::Ses};
 use crate::config::Config;

@@ -5,7 +5,7 @@ use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
 /// Log levels when `RUST_LOG` is unset. The SDK's own crates stay at `warn`.
-pub const DEFAULT_FILTER: &str = "info,aws_config=warn,aws_smithy_runtime=warn,aws_sdk_iam=warn,aws_sdk_ses=warn,aws_sdk_secretsmanager=warn,hyper=warn,rustls=warn";
+pub const DEFAULT_FILTER: &str = "info,aws_smithy_runtime=warn,aws_sdk_iam=warn,aws_sdk_ses=warn,aws_sdk_secretsmanager=warn,hyper=warn,rustls=warn";
 
 /// Builds the subscriber writing JSON lines to `writer`, filtered by `filter`.
 pub fn subscriber<W>(writer: W, filter: EnvFilter) -> impl tracing::Subscriber + Send + Sync

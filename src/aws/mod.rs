@@ -1,7 +1,9 @@
 //! Thin adapters over the AWS SDK clients: one method per call the workflow
-//! makes, SDK errors mapped to [`AwsError`], IAM's transient conflicts retried.
+//! makes, SDK errors mapped to [`AwsError`], IAM's transient conflicts retried;
+//! and the SDK configuration they share ([`sdk`]).
 
 pub mod iam;
+pub mod sdk;
 pub mod secrets;
 pub mod ses;
 

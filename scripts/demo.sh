@@ -32,7 +32,7 @@ pids+=($!)
 wait_port "$moto_port" 60
 endpoint="http://127.0.0.1:$moto_port"
 echo "==> moto listening on $endpoint"
-.venv/bin/python scripts/local_account.py setup "$endpoint" "$work/function.env"
+.venv/bin/python scripts/local-account.py setup "$endpoint" "$work/function.env"
 
 echo "==> building the function"
 cargo build --bin iam-onboarding
@@ -47,7 +47,7 @@ echo "==> cargo lambda invoke --data-file events/direct-single.json"
 cargo lambda invoke iam-onboarding --invoke-address 127.0.0.1 --invoke-port "$lambda_port" \
   --data-file events/direct-single.json --output-format json
 
-.venv/bin/python scripts/local_account.py show "$endpoint" jane.doe
+.venv/bin/python scripts/local-account.py show "$endpoint" jane.doe
 echo
 echo "==> function log (JSON, one line per step)"
 grep '^{' "$work/watch.log" | grep -v AWS_LAMBDA_MAX_CONCURRENCY || true

@@ -7,7 +7,7 @@
 #      the project's own rules in scripts/template-rules.cfnlint (the function's
 #      settings, the dead-letter queue and log group, the role's trust policy,
 #      no wildcard or forbidden action, no managed or extra policies)
-#   3. scripts/check_template.py check: what those rules cannot say (the role
+#   3. scripts/check-template.py check: what those rules cannot say (the role
 #      resolved with sample parameters: resources and conditions per action,
 #      its exact action set; env vars, Metadata, parameter patterns, resource
 #      counts), and that the managed policy is exactly
@@ -16,7 +16,7 @@
 #      sample parameters, both with every optional parameter set and with none)
 #      and on every policies/*.json file. Any finding fails, except the three
 #      false positives listed, each with its reason, in
-#      PARLIAMENT_SUPPRESSIONS of scripts/check_template.py.
+#      PARLIAMENT_SUPPRESSIONS of scripts/check-template.py.
 #      parliament's community auditors are not enabled: they flag actions by
 #      name only (CreateLoginProfile, AttachUserPolicy, ... are what this
 #      product does); the conditions that make them safe are asserted in step 3
@@ -54,7 +54,7 @@ export AWS_EC2_METADATA_DISABLED=true AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDE
 unset AWS_PROFILE AWS_ENDPOINT_URL
 
 echo "lint-template: SAM transform ($("$py" -c 'import samtranslator; print(samtranslator.__version__)'))"
-"$py" scripts/check_template.py transform
+"$py" scripts/check-template.py transform
 
 echo "lint-template: $("$cfn_lint" --version) on the transformed template and the SAM source," \
   "with the custom rules in scripts/template-rules.cfnlint ($(grep -cvE '^[[:space:]]*(#|$)' "$rules") rules)"
@@ -65,7 +65,7 @@ echo "lint-template: $("$cfn_lint" --version) on the transformed template and th
   die "cfn-lint reported findings (see above)"
 echo "lint-template: cfn-lint: no errors, warnings or informational findings"
 
-"$py" scripts/check_template.py check
-"$py" scripts/check_template.py resolve
-"$py" scripts/check_template.py parliament
+"$py" scripts/check-template.py check
+"$py" scripts/check-template.py resolve
+"$py" scripts/check-template.py parliament
 echo "lint-template: OK"

@@ -7,7 +7,7 @@ message. Nothing in the repository or in target/template is touched.
 
 The checks live in two places: the cfn-lint custom rules in
 scripts/template-rules.cfnlint (test_custom_rules_catch) and
-scripts/check_template.py check (test_check_catches).
+scripts/check-template.py check (test_check_catches).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "template.yaml"
 POLICY = ROOT / "policies" / "self-manage-credentials.json"
 PY = ROOT / ".venv" / "bin" / "python"
-CHECK = ROOT / "scripts" / "check_template.py"
+CHECK = ROOT / "scripts" / "check-template.py"
 LINT = ROOT / "scripts" / "lint-template.sh"
 CFN_LINT = ROOT / ".venv" / "bin" / "cfn-lint"
 RULES = ROOT / "scripts" / "template-rules.cfnlint"

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Prepare and inspect a local moto account for the demo (scripts/demo.sh).
 
-    local_account.py setup ENDPOINT ENV_FILE   create what a deployment has, write the function's env file
-    local_account.py show ENDPOINT USER        print the user as IAM sees it and the email SES accepted
+    local-account.py setup ENDPOINT ENV_FILE   create what a deployment has, write the function's env file
+    local-account.py show ENDPOINT USER        print the user as IAM sees it and the email SES accepted
 """
 import html
 import json

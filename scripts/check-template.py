@@ -268,7 +268,7 @@ def check_policy_is_file(sam: dict) -> None:
             show(POLICY_FILE), f"{show(TEMPLATE)} {POLICY_ID}", lineterm=""))
         fail(f"the self-manage policy in {show(TEMPLATE)} differs from "
              f"{show(POLICY_FILE)}; run "
-             "`.venv/bin/python scripts/check_template.py sync-policy`:\n" + diff)
+             "`.venv/bin/python scripts/check-template.py sync-policy`:\n" + diff)
 
 
 # ------------------------------------------------------------------- resolution
@@ -559,7 +559,7 @@ def check_function(sam: dict, cfn: dict) -> None:
     md = f.get("Metadata", {})
     require(md.get("BuildMethod") == "rust-cargolambda", "Metadata.BuildMethod must be rust-cargolambda")
     require(md.get("BuildProperties", {}).get("Binary") == "iam-onboarding",
-            "Metadata.BuildProperties.Binary must be iam-onboarding (the crate has two binaries)")
+            "Metadata.BuildProperties.Binary must be iam-onboarding (the Lambda package's binary)")
     p = cfn["Resources"][FUNCTION_ID]["Properties"]
     require(p.get("Role") == {"Fn::GetAtt": [ROLE_ID, "Arn"]}, f"the function must use {ROLE_ID}")
     env = set(p["Environment"]["Variables"])

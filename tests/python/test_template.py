@@ -119,6 +119,13 @@ EXTRA_POLICY = """  ExtraPolicy:
 FUNCTION = "  OnboardingFunction:\n    Type: AWS::Serverless::Function\n"
 
 
+def expect_finding(name, result, message):
+    """A check run on a broken template must fail and say `message`."""
+    ok, out = result
+    assert not ok, f"{name}: passed a broken template:\n{out}"
+    assert message in out, f"{name}: expected {message!r} in:\n{out}"
+
+
 @pytest.mark.parametrize("name,old,new,message", [
     ("wildcard write action", "Action: iam:CreateUser", "Action: iam:Create*", "wildcard action"),
     ("iam:*", "Action: iam:GetUser", "Action: iam:*", "wildcard action"),
@@ -167,9 +174,7 @@ FUNCTION = "  OnboardingFunction:\n    Type: AWS::Serverless::Function\n"
      "no other identity policies may be added (AWS::IAM::RolePolicy)"),
 ])
 def test_custom_rules_catch(tmp_path, name, old, new, message):
-    ok, out = custom_rules(tmp_path, mutate(tmp_path, old, new))
-    assert not ok, f"{name}: the custom rules passed a broken template:\n{out}"
-    assert message in out, f"{name}: expected {message!r} in:\n{out}"
+    expect_finding(f"{name} (custom rules)", custom_rules(tmp_path, mutate(tmp_path, old, new)), message)
 
 
 def test_a_custom_rule_finding_fails_the_whole_lint(tmp_path):
@@ -232,9 +237,7 @@ def test_a_malformed_custom_rule_fails_the_lint(tmp_path):
      "differs from"),
 ])
 def test_check_catches(tmp_path, name, old, new, message):
-    ok, out = checks(tmp_path, mutate(tmp_path, old, new))
-    assert not ok, f"{name}: the check passed on a broken template:\n{out}"
-    assert message in out, f"{name}: expected {message!r} in:\n{out}"
+    expect_finding(f"{name} (check-template.py)", checks(tmp_path, mutate(tmp_path, old, new)), message)
 
 
 def test_check_fails_when_the_policy_file_changes(tmp_path):

@@ -5,10 +5,11 @@ use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::Value;
 use tracing::{Instrument, info_span};
 
-use crate::hr::FieldError;
-use crate::onboarding::{AccountContext, Onboarder, Status};
+use crate::hr::{Action, FieldError};
+use crate::onboarding::{AccountContext, Status};
 use crate::triggers::webhook::{SigningKeys, handle_webhook};
 use crate::triggers::{Trigger, handle_direct, handle_eventbridge};
+use crate::workflows::Workflows;
 
 /// Errors returned to the Lambda runtime (direct invokes and EventBridge).
 #[derive(Debug, thiserror::Error)]
@@ -19,10 +20,12 @@ pub enum HandlerError {
     /// The event is of a kind this function does not handle.
     #[error("unsupported event: {0}")]
     UnsupportedEvent(String),
-    /// An EventBridge event did not end with the employee onboarded; the
-    /// error makes Lambda retry the event and finally send it to the DLQ.
-    #[error("employee not onboarded ({}): {message}", status.as_str())]
-    NotOnboarded {
+    /// An EventBridge event did not end with its action done for every
+    /// employee; the error makes Lambda retry the event and finally send it to the DLQ.
+    #[error("employee not {} ({}): {message}", action.done(), status.as_str())]
+    NotDone {
+        /// The requested action.
+        action: Action,
         /// The result's status.
         status: Status,
         /// The result's error message.
@@ -35,15 +38,23 @@ impl From<HandlerError> for Diagnostic {
         let error_type = match &err {
             HandlerError::InvalidRequest(_) => "InvalidRequest",
             HandlerError::UnsupportedEvent(_) => "UnsupportedEvent",
-            HandlerError::NotOnboarded {
+            HandlerError::NotDone {
                 status: Status::Rejected,
                 ..
             } => "EmployeeRejected",
-            HandlerError::NotOnboarded {
+            HandlerError::NotDone {
                 status: Status::Conflict,
                 ..
             } => "UserConflict",
-            HandlerError::NotOnboarded { .. } => "OnboardingFailed",
+            HandlerError::NotDone {
+                status: Status::NotFound,
+                ..
+            } => "UserNotFound",
+            HandlerError::NotDone { action, .. } => match action {
+                Action::Onboard => "OnboardingFailed",
+                Action::Offboard => "OffboardingFailed",
+                Action::Update => "UpdateFailed",
+            },
         };
         Diagnostic {
             error_type: error_type.into(),
@@ -54,14 +65,14 @@ impl From<HandlerError> for Diagnostic {
 
 /// Everything a warm container keeps between invocations.
 pub struct App {
-    onboarder: Onboarder,
+    workflows: Workflows,
     keys: SigningKeys,
 }
 
 impl App {
     /// The handler state for a container.
-    pub fn new(onboarder: Onboarder, keys: SigningKeys) -> Self {
-        Self { onboarder, keys }
+    pub fn new(workflows: Workflows, keys: SigningKeys) -> Self {
+        Self { workflows, keys }
     }
 
     /// Handles one invocation.
@@ -71,23 +82,23 @@ impl App {
         tracing::debug!(function_arn = %context.invoked_function_arn, "invocation received");
         let trigger =
             Trigger::from_event(payload).map_err(|e| HandlerError::UnsupportedEvent(e.0))?;
-        let onboarder = &self.onboarder;
+        let workflows = &self.workflows;
         match trigger {
             // The runtime's own span already carries the request id.
             Trigger::Direct(payload) => {
-                handle_direct(onboarder, &payload, &account)
+                handle_direct(workflows, &payload, &account)
                     .instrument(info_span!("direct"))
                     .await
             }
             Trigger::EventBridge(event) => {
                 let correlation_id = event.id.clone().unwrap_or_default();
                 let span = info_span!("eventbridge", correlation_id = %correlation_id);
-                handle_eventbridge(onboarder, event, &account)
+                handle_eventbridge(workflows, event, &account)
                     .instrument(span)
                     .await
             }
             Trigger::Webhook(request) => Ok(handle_webhook(
-                onboarder,
+                workflows,
                 &self.keys,
                 request,
                 &context.request_id,

@@ -3,7 +3,8 @@
 //! credentials policy, their groups and a welcome email.
 //!
 //! Where things are: [`handler`] dispatches each invocation to its trigger in
-//! [`triggers`]; [`hr`] validates what HR sends; [`onboarding`] is the workflow;
+//! [`triggers`]; [`hr`] validates what HR sends; [`workflows`] runs each action
+//! with its workflow ([`onboarding`]);
 //! [`aws`] holds the IAM, SES and Secrets Manager adapters.
 
 pub mod aws;
@@ -13,14 +14,15 @@ pub mod hr;
 pub mod logging;
 pub mod onboarding;
 pub mod triggers;
+pub mod workflows;
 
 use aws_types::SdkConfig;
 
 use crate::aws::{iam::Iam, secrets::Secrets, ses::Ses};
 use crate::config::Config;
 use crate::handler::App;
-use crate::onboarding::Onboarder;
 use crate::triggers::webhook::SigningKeys;
+use crate::workflows::Workflows;
 
 /// The composition root, used by `main` and the tests: one client per service,
 /// created once per container, wired into the handler state.
@@ -29,10 +31,10 @@ pub fn build_app(sdk: &SdkConfig, config: Config) -> App {
         Secrets::new(aws_sdk_secretsmanager::Client::new(sdk)),
         config.webhook_secret_arn.clone(),
     );
-    let onboarder = Onboarder::new(
+    let workflows = Workflows::new(
         Iam::new(aws_sdk_iam::Client::new(sdk)),
         Ses::new(aws_sdk_ses::Client::new(sdk)),
         config,
     );
-    App::new(onboarder, keys)
+    App::new(workflows, keys)
 }

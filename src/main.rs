@@ -14,8 +14,8 @@ async fn main() -> Result<(), Error> {
     logging::init();
     let config =
         Config::from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
-    let sdk =
-        sdk_config_from_env().inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
+    let sdk = sdk_config_from_env()
+        .inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     let app = build_app(&sdk, config);
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| app.handle(event))).await
 }

@@ -113,9 +113,7 @@ mod tests {
     fn missing_variables_are_named_without_values() {
         for missing in ["AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"] {
             let err = sdk_config_from_lookup(|name| {
-                (name != missing)
-                    .then(|| lookup(LAMBDA)(name))
-                    .flatten()
+                (name != missing).then(|| lookup(LAMBDA)(name)).flatten()
             })
             .unwrap_err();
             assert_eq!(err.variable, missing);

@@ -4,6 +4,7 @@ mod address;
 mod employee;
 mod field_error;
 mod iam_names;
+mod leaver;
 mod request;
 mod tags;
 
@@ -11,5 +12,6 @@ pub use address::{Email, mask_email, mask_emails_in};
 pub use employee::{Employee, EmployeeRecord, MAX_GROUPS};
 pub use field_error::FieldError;
 pub use iam_names::{GroupName, UserPath, Username};
-pub use request::{MAX_BATCH, OnboardingRequest};
+pub use leaver::{Leaver, LeaverRecord, parse_rfc3339};
+pub use request::{Action, HrRequest, MAX_BATCH, OffboardingRequest, OnboardingRequest};
 pub use tags::{MAX_TAGS, check_tag_key, check_tag_value};

@@ -1,28 +1,108 @@
-//! The onboarding request (the direct-invoke payload, also the webhook body and
-//! the EventBridge `detail`), parsed and validated before any AWS call.
+//! The request HR sends (the direct-invoke payload, also the webhook body and
+//! the EventBridge `detail`): an [`Action`] and one employee or a batch, parsed
+//! and validated before any AWS call.
 
 use serde_json::{Map, Value};
 
-use super::{Employee, EmployeeRecord, FieldError, GroupName};
+use super::{Employee, EmployeeRecord, FieldError, GroupName, Leaver, LeaverRecord};
 
 /// Most employees accepted in one request.
 pub const MAX_BATCH: usize = 100;
 
-/// A request to onboard one or more employees.
-#[derive(Debug)]
-pub struct OnboardingRequest {
-    /// Validate and report the plan only; no write call.
-    pub dry_run: bool,
-    /// One entry per requested employee, in request order: the validated
-    /// employee, or why it was rejected.
-    pub employees: Vec<Result<Employee, FieldError>>,
+/// What HR asks for (`action`; `onboard` when absent).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// A joiner, or a rehire of an offboarded user.
+    Onboard,
+    /// A leaver: access ends now or at `effectiveAt`.
+    Offboard,
+    /// A mover: tags and groups follow the HR record.
+    Update,
 }
 
-impl OnboardingRequest {
+impl Action {
+    /// Every action, in the order error messages list them.
+    pub const ALL: [Action; 3] = [Action::Onboard, Action::Offboard, Action::Update];
+
+    /// The action's name in requests, logs and error types.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Onboard => "onboard",
+            Action::Offboard => "offboard",
+            Action::Update => "update",
+        }
+    }
+
+    /// The action's past participle, for messages ("employee not offboarded").
+    pub fn done(self) -> &'static str {
+        match self {
+            Action::Onboard => "onboarded",
+            Action::Offboard => "offboarded",
+            Action::Update => "updated",
+        }
+    }
+
+    fn parse(raw: &Value) -> Result<Self, FieldError> {
+        Self::ALL
+            .into_iter()
+            .find(|a| raw.as_str() == Some(a.as_str()))
+            .ok_or_else(|| {
+                let names: Vec<String> = Self::ALL
+                    .iter()
+                    .map(|a| format!("\"{}\"", a.as_str()))
+                    .collect();
+                FieldError::new("action", format!("must be one of {}", names.join(", ")))
+            })
+    }
+}
+
+/// A validated request, by action.
+#[derive(Debug)]
+pub enum HrRequest {
+    /// Onboard (or rehire) the employees.
+    Onboard(OnboardingRequest),
+    /// Offboard the leavers.
+    Offboard(OffboardingRequest),
+    /// Bring the users in line with the employees' records.
+    Update(OnboardingRequest),
+}
+
+impl HrRequest {
     /// Parses the camelCase JSON payload `{"action", "dryRun", "employee" | "employees"}`.
     /// Problems with the request as a whole are an error; problems with one
     /// employee reject only that employee.
     pub fn parse(payload: &Value, allowed_groups: &[GroupName]) -> Result<Self, FieldError> {
+        let envelope = Envelope::parse(payload)?;
+        Ok(match envelope.action {
+            Action::Onboard => {
+                Self::Onboard(OnboardingRequest::from_envelope(envelope, allowed_groups))
+            }
+            Action::Update => {
+                Self::Update(OnboardingRequest::from_envelope(envelope, allowed_groups))
+            }
+            Action::Offboard => Self::Offboard(OffboardingRequest::from_envelope(envelope)),
+        })
+    }
+
+    /// The requested action.
+    pub fn action(&self) -> Action {
+        match self {
+            Self::Onboard(_) => Action::Onboard,
+            Self::Offboard(_) => Action::Offboard,
+            Self::Update(_) => Action::Update,
+        }
+    }
+}
+
+/// The parts every action shares: action, dry run, and the raw records with their field paths.
+struct Envelope<'a> {
+    action: Action,
+    dry_run: bool,
+    records: Vec<(String, &'a Value)>,
+}
+
+impl<'a> Envelope<'a> {
+    fn parse(payload: &'a Value) -> Result<Self, FieldError> {
         let object = payload
             .as_object()
             .ok_or_else(|| FieldError::new("(body)", "must be a JSON object"))?;
@@ -34,16 +114,9 @@ impl OnboardingRequest {
                 ));
             }
         }
-        match object.get("action") {
-            None => {}
-            Some(Value::String(action)) if action == "onboard" => {}
-            Some(_) => {
-                return Err(FieldError::new(
-                    "action",
-                    "the only supported action is \"onboard\"",
-                ));
-            }
-        }
+        let action = object
+            .get("action")
+            .map_or(Ok(Action::Onboard), Action::parse)?;
         let dry_run = match object.get("dryRun") {
             None | Some(Value::Null) => false,
             Some(Value::Bool(b)) => *b,
@@ -86,26 +159,119 @@ impl OnboardingRequest {
                 ));
             }
         };
+        Ok(Self {
+            action,
+            dry_run,
+            records,
+        })
+    }
 
-        let mut employees: Vec<Result<Employee, FieldError>> = Vec::with_capacity(records.len());
-        for (field, value) in records {
-            let parsed = parse_record(value, allowed_groups).map_err(|e| e.within(&field));
-            let parsed = parsed.and_then(|employee| {
-                let taken = employees.iter().flatten().any(|other: &Employee| {
-                    other.username.as_str().eq_ignore_ascii_case(employee.username.as_str())
-                });
+    /// Parses each record with `parse`; a second entry for the same user name
+    /// (IAM names are case-insensitive) is rejected.
+    fn entries<T>(
+        self,
+        parse: impl Fn(&Value) -> Result<T, FieldError>,
+        username: impl Fn(&T) -> &str,
+    ) -> Vec<Result<T, FieldError>> {
+        let mut entries: Vec<Result<T, FieldError>> = Vec::with_capacity(self.records.len());
+        for (field, value) in self.records {
+            let parsed = parse(value).map_err(|e| e.within(&field)).and_then(|entry| {
+                let name = username(&entry);
+                let taken = entries
+                    .iter()
+                    .flatten()
+                    .any(|other| username(other).eq_ignore_ascii_case(name));
                 if taken {
                     Err(FieldError::new(
                         format!("{field}.username"),
                         "another employee in this request has the same user name (IAM names are case-insensitive)",
                     ))
                 } else {
-                    Ok(employee)
+                    Ok(entry)
                 }
             });
-            employees.push(parsed);
+            entries.push(parsed);
         }
-        Ok(Self { dry_run, employees })
+        entries
+    }
+}
+
+/// A request to onboard (or update) one or more employees.
+#[derive(Debug)]
+pub struct OnboardingRequest {
+    /// Validate and report the plan only; no write call.
+    pub dry_run: bool,
+    /// One entry per requested employee, in request order: the validated
+    /// employee, or why it was rejected.
+    pub employees: Vec<Result<Employee, FieldError>>,
+}
+
+impl OnboardingRequest {
+    /// Parses an `onboard` payload (see [`HrRequest::parse`]); another action is a
+    /// field error on `action`.
+    pub fn parse(payload: &Value, allowed_groups: &[GroupName]) -> Result<Self, FieldError> {
+        match HrRequest::parse(payload, allowed_groups)? {
+            HrRequest::Onboard(request) => Ok(request),
+            _ => Err(FieldError::new("action", "this is not an onboard request")),
+        }
+    }
+
+    fn from_envelope(envelope: Envelope<'_>, allowed_groups: &[GroupName]) -> Self {
+        Self {
+            dry_run: envelope.dry_run,
+            employees: envelope.entries(
+                |value| parse_record(value, allowed_groups),
+                |employee: &Employee| employee.username.as_str(),
+            ),
+        }
+    }
+}
+
+/// A request to offboard one or more leavers.
+#[derive(Debug)]
+pub struct OffboardingRequest {
+    /// Report what would be done only; no write call.
+    pub dry_run: bool,
+    /// One entry per leaver, in request order.
+    pub leavers: Vec<Result<Leaver, FieldError>>,
+}
+
+impl OffboardingRequest {
+    fn from_envelope(envelope: Envelope<'_>) -> Self {
+        Self {
+            dry_run: envelope.dry_run,
+            leavers: envelope.entries(parse_leaver, |leaver: &Leaver| leaver.username.as_str()),
+        }
+    }
+}
+
+fn parse_leaver(value: &Value) -> Result<Leaver, FieldError> {
+    let object = value
+        .as_object()
+        .ok_or_else(|| FieldError::new("", "must be a JSON object"))?;
+    const FIELDS: [&str; 4] = ["email", "username", "employeeId", "effectiveAt"];
+    if let Some(key) = object.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+        return Err(FieldError::new(
+            key.as_str(),
+            "unknown field; an offboard takes email, username, employeeId and effectiveAt",
+        ));
+    }
+    if let Some((key, _)) = object.iter().find(|(_, v)| !(v.is_string() || v.is_null())) {
+        return Err(FieldError::new(key.as_str(), "must be a string"));
+    }
+    let record: LeaverRecord = serde_json::from_value(value.clone()).map_err(record_error)?;
+    Leaver::parse(&record)
+}
+
+/// A serde error on a record as a field error that names an unknown field, never a value.
+fn record_error(err: serde_json::Error) -> FieldError {
+    let text = err.to_string();
+    match text
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split('`').next())
+    {
+        Some(name) => FieldError::new(name, "unknown field"),
+        None => FieldError::new("", "is not a valid employee object"),
     }
 }
 
@@ -117,16 +283,7 @@ fn parse_record(value: &Value, allowed_groups: &[GroupName]) -> Result<Employee,
         return Err(FieldError::new("email", "is required"));
     }
     check_types(object)?;
-    let record: EmployeeRecord = serde_json::from_value(value.clone()).map_err(|e| {
-        let text = e.to_string();
-        match text
-            .strip_prefix("unknown field `")
-            .and_then(|rest| rest.split('`').next())
-        {
-            Some(name) => FieldError::new(name, "unknown field"),
-            None => FieldError::new("", "is not a valid employee object"),
-        }
-    })?;
+    let record: EmployeeRecord = serde_json::from_value(value.clone()).map_err(record_error)?;
     Employee::parse(&record, allowed_groups)
 }
 
@@ -196,7 +353,7 @@ mod tests {
         let cases = [
             (json!([1]), "(body)"),
             (
-                json!({"action": "offboard", "employee": {"email": "a@example.com"}}),
+                json!({"action": "fire", "employee": {"email": "a@example.com"}}),
                 "action",
             ),
             (
@@ -298,5 +455,43 @@ mod tests {
             assert_eq!(err.field, field);
             assert!(!err.reason.contains("12345678"), "{err}");
         }
+    }
+
+    #[test]
+    fn actions_choose_the_record_shape() {
+        let groups = [GroupName::parse("developers").unwrap()];
+        let parse_any = |v: Value| HrRequest::parse(&v, &groups);
+        let onboard = parse_any(json!({"employee": {"email": "a@example.com"}})).unwrap();
+        assert_eq!(onboard.action(), Action::Onboard);
+        let update = parse_any(
+            json!({"action": "update", "employee": {"email": "a@example.com", "groups": ["developers"]}}),
+        );
+        assert!(matches!(update, Ok(HrRequest::Update(r)) if r.employees[0].is_ok()));
+        let HrRequest::Offboard(offboard) =
+            parse_any(json!({"action": "offboard", "dryRun": true, "employees": [
+                {"employeeId": "E-1", "username": "jane"},
+                {"email": "JANE@example.com"},
+                {"email": "bob@example.com", "groups": ["developers"]},
+                {"email": "carl@example.com", "effectiveAt": 7},
+            ]}))
+            .unwrap()
+        else {
+            panic!("not an offboard request")
+        };
+        assert!(offboard.dry_run);
+        let fields: Vec<Option<String>> = offboard
+            .leavers
+            .iter()
+            .map(|r| r.as_ref().err().map(|e| e.field.clone()))
+            .collect();
+        assert_eq!(
+            fields,
+            vec![
+                None,
+                Some("employees[1].username".into()),
+                Some("employees[2].groups".into()),
+                Some("employees[3].effectiveAt".into()),
+            ]
+        );
     }
 }

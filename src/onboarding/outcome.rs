@@ -6,7 +6,7 @@ use super::Step;
 use crate::aws::AwsError;
 use crate::hr::{Employee, FieldError};
 
-/// Outcome of one employee's onboarding.
+/// Outcome of one employee's onboarding, offboarding or update.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -22,14 +22,34 @@ pub enum Status {
     Conflict,
     /// An AWS step failed; see `error.step` and `error.code`.
     Failed,
+    /// Offboarded now: no console access, every credential inactive, `AWSDenyAll` attached.
+    Offboarded,
+    /// An earlier run already offboarded this user; nothing changed.
+    AlreadyOffboarded,
+    /// A future `effectiveAt`: a one-time schedule will offboard the user then.
+    Scheduled,
+    /// The user's tags or groups were brought in line with the HR record.
+    Updated,
+    /// The user already matched the HR record; nothing written.
+    Unchanged,
+    /// No user of this function under its path matches the person; nothing written.
+    NotFound,
 }
 
 impl Status {
-    /// Whether the employee ends up onboarded (or would, in a dry run) with nothing left to do.
+    /// Whether the request for this employee is done (or would be, in a dry run)
+    /// with nothing left to do; EventBridge events fail on anything else.
     pub fn is_success(self) -> bool {
         matches!(
             self,
-            Status::Created | Status::AlreadyOnboarded | Status::DryRun
+            Status::Created
+                | Status::AlreadyOnboarded
+                | Status::DryRun
+                | Status::Offboarded
+                | Status::AlreadyOffboarded
+                | Status::Scheduled
+                | Status::Updated
+                | Status::Unchanged
         )
     }
 
@@ -42,6 +62,12 @@ impl Status {
             Status::Rejected => "rejected",
             Status::Conflict => "conflict",
             Status::Failed => "failed",
+            Status::Offboarded => "offboarded",
+            Status::AlreadyOffboarded => "already_offboarded",
+            Status::Scheduled => "scheduled",
+            Status::Updated => "updated",
+            Status::Unchanged => "unchanged",
+            Status::NotFound => "not_found",
         }
     }
 }
@@ -91,15 +117,22 @@ pub struct EmployeeResult {
 impl EmployeeResult {
     /// The result for `employee` with `status` and no details yet.
     pub fn new(employee: &Employee, status: Status) -> Self {
+        let mut result = Self::for_user(employee.username.as_str(), status);
+        result.groups = employee
+            .groups
+            .iter()
+            .map(|g| g.as_str().to_string())
+            .collect();
+        result
+    }
+
+    /// The result for the user `username` with `status`, no groups and no details yet.
+    pub fn for_user(username: &str, status: Status) -> Self {
         Self {
-            username: Some(employee.username.to_string()),
+            username: Some(username.to_string()),
             status,
             user_arn: None,
-            groups: employee
-                .groups
-                .iter()
-                .map(|g| g.as_str().to_string())
-                .collect(),
+            groups: Vec::new(),
             email_message_id: None,
             error: None,
             plan: None,
@@ -128,13 +161,18 @@ impl EmployeeResult {
 
     /// The result for a failed `step`; `note` says what state the user is left in.
     pub fn failed(employee: &Employee, step: Step, err: &AwsError, note: &str) -> Self {
-        let mut result = Self::new(employee, Status::Failed);
-        result.error = Some(ResultError {
+        Self::new(employee, Status::Failed).with_failure(step, err, note)
+    }
+
+    /// This result turned into a failure of `step` (status `failed`, error set).
+    pub fn with_failure(mut self, step: Step, err: &AwsError, note: &str) -> Self {
+        self.status = Status::Failed;
+        self.error = Some(ResultError {
             code: err.code.clone(),
             message: format!("{step} failed: {}{note}", err.message),
             field: None,
             step: Some(step),
         });
-        result
+        self
     }
 }

@@ -1,5 +1,6 @@
-//! EventBridge events: detail-type [`EMPLOYEE_HIRED`] from the configured
-//! source. Anything but success is an error, so Lambda retries the event and
+//! EventBridge events from the configured source: detail-types
+//! [`EMPLOYEE_HIRED`], [`EMPLOYEE_TERMINATED`] and [`EMPLOYEE_UPDATED`], one per
+//! action. Anything but success is an error, so Lambda retries the event and
 //! finally sends it to the dead-letter queue.
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
@@ -7,27 +8,44 @@ use serde_json::{Value, json};
 use tracing::warn;
 
 use crate::handler::HandlerError;
-use crate::hr::mask_emails_in;
-use crate::onboarding::{AccountContext, Onboarder};
+use crate::hr::{Action, FieldError, mask_emails_in};
+use crate::onboarding::AccountContext;
+use crate::workflows::Workflows;
 
-/// EventBridge detail-type this function handles.
+/// EventBridge detail-type of a joiner (action `onboard`).
 pub const EMPLOYEE_HIRED: &str = "Employee Hired";
+/// EventBridge detail-type of a leaver (action `offboard`).
+pub const EMPLOYEE_TERMINATED: &str = "Employee Terminated";
+/// EventBridge detail-type of a mover (action `update`).
+pub const EMPLOYEE_UPDATED: &str = "Employee Updated";
 
-/// Onboards the employee (or request) in the event's `detail`.
+/// The detail-types handled, with their action.
+const DETAIL_TYPES: [(&str, Action); 3] = [
+    (EMPLOYEE_HIRED, Action::Onboard),
+    (EMPLOYEE_TERMINATED, Action::Offboard),
+    (EMPLOYEE_UPDATED, Action::Update),
+];
+
+/// Runs the action of the event's detail-type for the employee (or request) in its `detail`.
 pub async fn handle_eventbridge(
-    onboarder: &Onboarder,
+    workflows: &Workflows,
     event: EventBridgeEvent<Value>,
     account: &AccountContext,
 ) -> Result<Value, HandlerError> {
-    if event.detail_type != EMPLOYEE_HIRED {
+    let Some(action) = DETAIL_TYPES
+        .iter()
+        .find(|(detail_type, _)| *detail_type == event.detail_type)
+        .map(|(_, action)| *action)
+    else {
         warn!(detail_type = %event.detail_type, "unsupported EventBridge detail-type");
+        let handled: Vec<&str> = DETAIL_TYPES.iter().map(|(t, _)| *t).collect();
         return Err(HandlerError::UnsupportedEvent(format!(
-            "detail-type {:?} is not handled; only {EMPLOYEE_HIRED:?}",
+            "detail-type {:?} is not handled; only {handled:?}",
             event.detail_type
         )));
-    }
+    };
     let source = event.source.as_str();
-    if let Some(expected) = &onboarder.config().eventbridge_source
+    if let Some(expected) = &workflows.config().eventbridge_source
         && source != expected
     {
         warn!(source, "unexpected EventBridge source");
@@ -35,19 +53,14 @@ pub async fn handle_eventbridge(
             "source {source:?} is not the configured EVENTBRIDGE_SOURCE {expected:?}"
         )));
     }
-    // `detail` is the employee object, or a whole onboarding request (with dryRun or a batch).
-    let payload =
-        if event.detail.get("employee").is_some() || event.detail.get("employees").is_some() {
-            event.detail
-        } else {
-            json!({"employee": event.detail})
-        };
-    let request = onboarder
+    let payload = request_payload(event.detail, action).map_err(HandlerError::InvalidRequest)?;
+    let request = workflows
         .parse_request(&payload)
         .map_err(|e| HandlerError::InvalidRequest(e.within("detail")))?;
-    let results = onboarder.run(request, account).await;
+    let results = workflows.run(request, account).await;
     if let Some(bad) = results.iter().find(|r| !r.status.is_success()) {
-        return Err(HandlerError::NotOnboarded {
+        return Err(HandlerError::NotDone {
+            action,
             status: bad.status,
             // The runtime logs this error: AWS messages may name the recipient.
             message: bad
@@ -58,4 +71,51 @@ pub async fn handle_eventbridge(
         });
     }
     Ok(json!({"results": results}))
+}
+
+/// `detail` is the employee object, or a whole request (with dryRun or a batch);
+/// the detail-type sets the action, and a request naming another one is refused.
+fn request_payload(detail: Value, action: Action) -> Result<Value, FieldError> {
+    if detail.get("employee").is_none() && detail.get("employees").is_none() {
+        return Ok(json!({"action": action.as_str(), "employee": detail}));
+    }
+    let mut request = detail;
+    match request.get("action") {
+        None => request["action"] = json!(action.as_str()),
+        Some(given) if given == action.as_str() => {}
+        Some(_) => {
+            return Err(FieldError::new(
+                "detail.action",
+                format!(
+                    "must be {:?} for this detail-type, or absent",
+                    action.as_str()
+                ),
+            ));
+        }
+    }
+    Ok(request)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_detail_type_sets_the_action() {
+        assert_eq!(
+            request_payload(json!({"email": "a@example.com"}), Action::Offboard).unwrap(),
+            json!({"action": "offboard", "employee": {"email": "a@example.com"}})
+        );
+        assert_eq!(
+            request_payload(json!({"dryRun": true, "employees": []}), Action::Update).unwrap(),
+            json!({"action": "update", "dryRun": true, "employees": []})
+        );
+        let mismatch = json!({"action": "onboard", "employee": {}});
+        assert_eq!(
+            request_payload(mismatch, Action::Offboard)
+                .unwrap_err()
+                .field,
+            "detail.action"
+        );
+    }
 }

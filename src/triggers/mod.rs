@@ -7,5 +7,5 @@ mod shape;
 pub mod webhook;
 
 pub use direct::handle_direct;
-pub use eventbridge::{EMPLOYEE_HIRED, handle_eventbridge};
+pub use eventbridge::{EMPLOYEE_HIRED, EMPLOYEE_TERMINATED, EMPLOYEE_UPDATED, handle_eventbridge};
 pub use shape::{ShapeError, Trigger};

@@ -1,24 +1,32 @@
-//! The webhook flow: method, body, signature, JSON, request; then onboarding and
+//! The webhook flow: method, body, signature, JSON, request; then the action and
 //! an HTTP answer whose status sums up the results.
 
 use serde_json::{Value, json};
 use tracing::info;
 
 use super::{Rejection, SigningKeys, WebhookRequest, http_response};
-use crate::onboarding::{AccountContext, EmployeeResult, Onboarder, Status};
+use crate::hr::HrRequest;
+use crate::onboarding::{AccountContext, EmployeeResult, Status};
+use crate::workflows::Workflows;
 
-/// HTTP status for a set of results: 201 all created, 200 nothing new (already
-/// onboarded / dry run), 400/409/500 when all failed the same way, 207 otherwise.
+/// HTTP status for a set of results: all successful → 201 when any was created,
+/// else 202 when any offboarding was scheduled, else 200 (offboarded, updated,
+/// nothing new, dry run); 400/404/409/500 when all failed the same way; 207 otherwise.
 pub fn http_status(results: &[EmployeeResult]) -> u16 {
     let all = |pred: fn(Status) -> bool| results.iter().all(|r| pred(r.status));
+    let any = |status: Status| results.iter().any(|r| r.status == status);
     if all(Status::is_success) {
-        if results.iter().any(|r| r.status == Status::Created) {
+        if any(Status::Created) {
             201
+        } else if any(Status::Scheduled) {
+            202
         } else {
             200
         }
     } else if all(|s| s == Status::Rejected) {
         400
+    } else if all(|s| s == Status::NotFound) {
+        404
     } else if all(|s| s == Status::Conflict) {
         409
     } else if all(|s| s == Status::Failed) {
@@ -28,24 +36,26 @@ pub fn http_status(results: &[EmployeeResult]) -> u16 {
     }
 }
 
-/// Answers one webhook request: a rejection, or the onboarding results.
+/// Answers one webhook request: a rejection, or the results of its action.
 pub async fn handle_webhook(
-    onboarder: &Onboarder,
+    workflows: &Workflows,
     keys: &SigningKeys,
     request: WebhookRequest,
     request_id: &str,
     account: &AccountContext,
 ) -> Value {
-    match accept(onboarder, keys, &request).await {
+    match accept(workflows, keys, &request).await {
         Ok(parsed) => {
-            let mut results = onboarder.run(parsed, account).await;
+            let action = parsed.action();
+            let mut results = workflows.run(parsed, account).await;
             let status = http_status(&results);
             for result in results.iter_mut().filter(|r| r.status == Status::Failed) {
                 // Step and AWS details stay in the logs; the HR system gets the request id.
                 if let Some(error) = result.error.as_mut() {
                     error.code = "InternalError".into();
                     error.message = format!(
-                        "onboarding failed; the operator can find details under request id {request_id}"
+                        "{} failed; the operator can find details under request id {request_id}",
+                        action.as_str()
                     );
                     error.step = None;
                 }
@@ -57,12 +67,12 @@ pub async fn handle_webhook(
     }
 }
 
-/// The onboarding request of a signed, well-formed webhook; anything else is a [`Rejection`].
+/// The HR request of a signed, well-formed webhook; anything else is a [`Rejection`].
 async fn accept(
-    onboarder: &Onboarder,
+    workflows: &Workflows,
     keys: &SigningKeys,
     request: &WebhookRequest,
-) -> Result<crate::hr::OnboardingRequest, Rejection> {
+) -> Result<HrRequest, Rejection> {
     if request.method != "POST" {
         return Err(Rejection::MethodNotAllowed);
     }
@@ -76,7 +86,7 @@ async fn accept(
             err.column()
         ))
     })?;
-    onboarder
+    workflows
         .parse_request(&payload)
         .map_err(Rejection::InvalidField)
 }

@@ -1,0 +1,143 @@
+//! The person an `offboard` names: found by user name (given, or derived from the
+//! email) and recognised by employee id and/or email, with an optional effective time.
+
+use serde::Deserialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::{Email, FieldError, Username, check_tag_value};
+
+/// The leaver as HR sends it (camelCase JSON): `employeeId` and/or `email`, and
+/// optionally `username` and `effectiveAt`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LeaverRecord {
+    /// Work email; compared with the user's `EmailSha256` tag.
+    pub email: Option<String>,
+    /// IAM user name; derived from the email when absent.
+    pub username: Option<String>,
+    /// HR employee id; compared with the user's `EmployeeId` tag.
+    pub employee_id: Option<String>,
+    /// When access ends (RFC 3339, e.g. `2026-12-31T17:00:00+01:00`); absent or past: now.
+    pub effective_at: Option<String>,
+}
+
+/// A validated leaver.
+#[derive(Debug, Clone)]
+pub struct Leaver {
+    /// The IAM user name to look up.
+    pub username: Username,
+    /// HR employee id, when given; must equal the user's `EmployeeId` tag.
+    pub employee_id: Option<String>,
+    /// Email, when given; its hash must equal the user's `EmailSha256` tag.
+    pub email: Option<Email>,
+    /// When access ends, in unix seconds; `None` = now.
+    pub effective_at: Option<i64>,
+}
+
+impl Leaver {
+    /// Validates `record`: at least one of `employeeId` and `email`, and a user
+    /// name (given, or derived from the email). Errors name the field (relative to the record).
+    pub fn parse(record: &LeaverRecord) -> Result<Self, FieldError> {
+        let email = record
+            .email
+            .as_deref()
+            .map(Email::parse)
+            .transpose()
+            .map_err(|r| FieldError::new("email", r))?;
+        let employee_id = match record.employee_id.as_deref().map(str::trim) {
+            Some("") => {
+                return Err(FieldError::new(
+                    "employeeId",
+                    "must not be empty when given",
+                ));
+            }
+            Some(id) => {
+                check_tag_value(id).map_err(|r| FieldError::new("employeeId", r))?;
+                Some(id.to_string())
+            }
+            None => None,
+        };
+        if email.is_none() && employee_id.is_none() {
+            return Err(FieldError::new(
+                "employeeId",
+                "employeeId or email is required to recognise the person",
+            ));
+        }
+        let username = match (&record.username, &email) {
+            (Some(name), _) => Username::parse(name),
+            (None, Some(email)) => Username::from_email(email),
+            (None, None) => {
+                return Err(FieldError::new(
+                    "username",
+                    "is required when no email is given",
+                ));
+            }
+        }
+        .map_err(|r| FieldError::new("username", r))?;
+        let effective_at = record
+            .effective_at
+            .as_deref()
+            .map(parse_rfc3339)
+            .transpose()
+            .map_err(|r| FieldError::new("effectiveAt", r))?;
+        Ok(Self {
+            username,
+            employee_id,
+            email,
+            effective_at,
+        })
+    }
+}
+
+/// Parses an RFC 3339 date-time with offset (`2026-12-31T17:00:00Z`) into unix seconds.
+pub fn parse_rfc3339(raw: &str) -> Result<i64, String> {
+    OffsetDateTime::parse(raw.trim(), &Rfc3339)
+        .map(OffsetDateTime::unix_timestamp)
+        .map_err(|_| "must be an RFC 3339 date-time with offset, like 2026-12-31T17:00:00Z".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(email: Option<&str>, id: Option<&str>) -> LeaverRecord {
+        LeaverRecord {
+            email: email.map(str::to_string),
+            employee_id: id.map(str::to_string),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn needs_an_identifier_and_a_name() {
+        assert_eq!(
+            Leaver::parse(&record(None, None)).unwrap_err().field,
+            "employeeId"
+        );
+        assert_eq!(
+            Leaver::parse(&record(None, Some("E-1"))).unwrap_err().field,
+            "username"
+        );
+        let leaver = Leaver::parse(&record(Some("Jane.Doe@example.com"), None)).unwrap();
+        assert_eq!(leaver.username.as_str(), "jane.doe");
+        let mut by_id = record(None, Some("E-1"));
+        by_id.username = Some("jane.doe".into());
+        assert_eq!(
+            Leaver::parse(&by_id).unwrap().employee_id.as_deref(),
+            Some("E-1")
+        );
+    }
+
+    #[test]
+    fn effective_at_is_rfc3339_with_offset() {
+        assert_eq!(parse_rfc3339("1970-01-01T01:00:00+01:00"), Ok(0));
+        assert_eq!(parse_rfc3339("2026-01-01T00:00:00Z"), Ok(1_767_225_600));
+        for bad in ["2026-01-01", "tomorrow", "2026-01-01T00:00:00"] {
+            assert!(parse_rfc3339(bad).is_err(), "{bad}");
+        }
+        let mut r = record(Some("jane@example.com"), None);
+        r.effective_at = Some("soon".into());
+        assert_eq!(Leaver::parse(&r).unwrap_err().field, "effectiveAt");
+    }
+}

@@ -36,6 +36,14 @@ pub struct ConfigError {
 }
 
 impl Config {
+    /// Whether `group` (a name as IAM returns it) is one of `ALLOWED_GROUPS`
+    /// (group names are case-insensitive in IAM).
+    pub fn is_allowed_group(&self, group: &str) -> bool {
+        self.allowed_groups
+            .iter()
+            .any(|g| g.as_str().eq_ignore_ascii_case(group))
+    }
+
     /// Reads the configuration from the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())

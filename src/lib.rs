@@ -4,13 +4,14 @@
 //!
 //! Where things are: [`handler`] dispatches each invocation to its trigger in
 //! [`triggers`]; [`hr`] validates what HR sends; [`workflows`] runs each action
-//! with its workflow ([`onboarding`]);
+//! with its workflow ([`onboarding`], [`lifecycle`] for leavers and movers);
 //! [`aws`] holds the IAM, SES and Secrets Manager adapters.
 
 pub mod aws;
 pub mod config;
 pub mod handler;
 pub mod hr;
+pub mod lifecycle;
 pub mod logging;
 pub mod onboarding;
 pub mod triggers;

@@ -1,18 +1,28 @@
 //! One entry for every HR action: parses a request and runs it with the workflow
 //! of its action. The triggers in [`crate::triggers`] only talk to this.
 
-use serde_json::Value;
+use std::future::Future;
 
-use crate::aws::AwsError;
+use futures::StreamExt;
+use serde_json::Value;
+use tracing::info;
+
 use crate::aws::iam::Iam;
 use crate::aws::ses::Ses;
 use crate::config::Config;
-use crate::hr::{Action, FieldError, HrRequest};
-use crate::onboarding::{AccountContext, EmployeeResult, Onboarder, Status, Step};
+use crate::hr::{FieldError, HrRequest};
+use crate::lifecycle::{Offboarder, Updater};
+use crate::onboarding::{AccountContext, EmployeeResult, Onboarder};
+
+/// Employees handled at the same time within one batch. IAM throttling is
+/// absorbed by the SDK's retries (see `main.rs`).
+pub const BATCH_CONCURRENCY: usize = 16;
 
 /// The workflows of a container, one per action.
 pub struct Workflows {
     onboarder: Onboarder,
+    offboarder: Offboarder,
+    updater: Updater,
     config: Config,
 }
 
@@ -20,7 +30,9 @@ impl Workflows {
     /// The workflows using these adapters and configuration.
     pub fn new(iam: Iam, ses: Ses, config: Config) -> Self {
         Self {
-            onboarder: Onboarder::new(iam, ses, config.clone()),
+            onboarder: Onboarder::new(iam.clone(), ses, config.clone()),
+            offboarder: Offboarder::new(iam.clone(), config.clone()),
+            updater: Updater::new(iam, config.clone()),
             config,
         }
     }
@@ -39,34 +51,39 @@ impl Workflows {
     pub async fn run(&self, request: HrRequest, account: &AccountContext) -> Vec<EmployeeResult> {
         match request {
             HrRequest::Onboard(request) => self.onboarder.run(request, account).await,
-            HrRequest::Update(request) => request
-                .employees
-                .iter()
-                .map(|entry| match entry {
-                    Ok(employee) => unsupported(employee.username.as_str(), Action::Update),
-                    Err(error) => EmployeeResult::rejected(error),
-                })
-                .collect(),
-            HrRequest::Offboard(request) => request
-                .leavers
-                .iter()
-                .map(|entry| match entry {
-                    Ok(leaver) => unsupported(leaver.username.as_str(), Action::Offboard),
-                    Err(error) => EmployeeResult::rejected(error),
-                })
-                .collect(),
+            HrRequest::Offboard(request) => self.offboarder.run(request, account).await,
+            HrRequest::Update(request) => self.updater.run(request).await,
         }
     }
 }
 
-/// Until the workflow of `action` exists: a failure that changed nothing.
-fn unsupported(username: &str, action: Action) -> EmployeeResult {
-    let err = AwsError {
-        code: "UnsupportedAction".into(),
-        message: format!(
-            "the {} action is not available yet; nothing was changed",
-            action.as_str()
-        ),
-    };
-    EmployeeResult::for_user(username, Status::Failed).with_failure(Step::GetUser, &err, "")
+/// Runs `work` for every valid entry, at most [`BATCH_CONCURRENCY`] at a time;
+/// a rejected entry becomes a `rejected` result. One result per entry, in order.
+pub async fn for_each_entry<T, F, Fut>(
+    entries: Vec<Result<T, FieldError>>,
+    work: F,
+) -> Vec<EmployeeResult>
+where
+    F: Fn(T) -> Fut,
+    Fut: Future<Output = EmployeeResult>,
+{
+    let work = &work;
+    let mut finished: Vec<(usize, EmployeeResult)> =
+        futures::stream::iter(entries.into_iter().enumerate())
+            .map(|(index, entry)| async move {
+                let result = match entry {
+                    Ok(entry) => work(entry).await,
+                    Err(field_error) => {
+                        info!(field = %field_error.field, status = "rejected", "employee rejected");
+                        EmployeeResult::rejected(&field_error)
+                    }
+                };
+                (index, result)
+            })
+            // Unordered, so one slow employee does not hold a slot others could use.
+            .buffer_unordered(BATCH_CONCURRENCY)
+            .collect()
+            .await;
+    finished.sort_unstable_by_key(|(index, _)| *index);
+    finished.into_iter().map(|(_, result)| result).collect()
 }

@@ -1,7 +1,7 @@
-//! IAM calls made by the onboarding workflow.
+//! IAM calls made by the onboarding, offboarding and update workflows.
 
 use aws_sdk_iam::Client;
-use aws_sdk_iam::types::Tag;
+use aws_sdk_iam::types::{StatusType, Tag};
 
 use super::{AwsError, retry_transient};
 use crate::onboarding::password::{OneTimePassword, PasswordPolicy};
@@ -11,6 +11,8 @@ use crate::onboarding::password::{OneTimePassword, PasswordPolicy};
 pub struct ExistingUser {
     /// The user's ARN.
     pub arn: String,
+    /// The user's path (`/employees/`).
+    pub path: String,
     /// The user's tags, as key–value pairs.
     pub tags: Vec<(String, String)>,
 }
@@ -23,6 +25,52 @@ impl ExistingUser {
             .find(|(k, _)| k.eq_ignore_ascii_case(key))
             .map(|(_, v)| v.as_str())
     }
+}
+
+/// The kinds of long-term credential a user can hold besides the console
+/// password; each is listed and set `Inactive` the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialKind {
+    /// Access keys (`ListAccessKeys` / `UpdateAccessKey`).
+    AccessKey,
+    /// SSH public keys for CodeCommit (`ListSSHPublicKeys` / `UpdateSSHPublicKey`).
+    SshPublicKey,
+    /// X.509 signing certificates (`ListSigningCertificates` / `UpdateSigningCertificate`).
+    SigningCertificate,
+    /// Service-specific credentials: CodeCommit Git, Bedrock API keys, Keyspaces
+    /// (`ListServiceSpecificCredentials` / `UpdateServiceSpecificCredential`).
+    ServiceSpecificCredential,
+}
+
+impl CredentialKind {
+    /// Every kind, in the order the offboarding deactivates them.
+    pub const ALL: [CredentialKind; 4] = [
+        CredentialKind::AccessKey,
+        CredentialKind::SshPublicKey,
+        CredentialKind::SigningCertificate,
+        CredentialKind::ServiceSpecificCredential,
+    ];
+
+    /// The kind's name in logs and results (`snake_case`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CredentialKind::AccessKey => "access_key",
+            CredentialKind::SshPublicKey => "ssh_public_key",
+            CredentialKind::SigningCertificate => "signing_certificate",
+            CredentialKind::ServiceSpecificCredential => "service_specific_credential",
+        }
+    }
+}
+
+/// One credential of a user: its kind, id and whether it is `Active`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credential {
+    /// What it is.
+    pub kind: CredentialKind,
+    /// Its id (access key id, SSH key id, certificate id, credential id).
+    pub id: String,
+    /// Whether its status is `Active`.
+    pub active: bool,
 }
 
 /// The IAM adapter.
@@ -121,6 +169,7 @@ impl Iam {
         {
             Ok(output) => Ok(output.user().map(|u| ExistingUser {
                 arn: u.arn().to_string(),
+                path: u.path().to_string(),
                 tags: u
                     .tags()
                     .iter()
@@ -225,6 +274,181 @@ impl Iam {
                 .set_tags(Some(tags.clone()))
                 .send()
                 .await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Removes tag keys from the user (keys it does not have are ignored by IAM).
+    pub async fn untag_user(&self, name: &str, keys: &[String]) -> Result<(), AwsError> {
+        retry_transient(|| async {
+            self.client
+                .untag_user()
+                .user_name(name)
+                .set_tag_keys(Some(keys.to_vec()))
+                .send()
+                .await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Detaches a managed policy from the user. Succeeds when it is not attached.
+    pub async fn detach_user_policy(&self, name: &str, policy_arn: &str) -> Result<(), AwsError> {
+        let detached = retry_transient(|| async {
+            self.client
+                .detach_user_policy()
+                .user_name(name)
+                .policy_arn(policy_arn)
+                .send()
+                .await?;
+            Ok(())
+        })
+        .await;
+        match detached {
+            Err(err) if err.is("NoSuchEntity") => Ok(()),
+            other => other,
+        }
+    }
+
+    /// The names of the groups the user is in. One page: IAM allows 10 groups per
+    /// user, the page holds 100.
+    pub async fn list_groups_for_user(&self, name: &str) -> Result<Vec<String>, AwsError> {
+        let output = self
+            .client
+            .list_groups_for_user()
+            .user_name(name)
+            .send()
+            .await?;
+        Ok(output
+            .groups()
+            .iter()
+            .map(|g| g.group_name().to_string())
+            .collect())
+    }
+
+    /// Removes the user from a group. Succeeds when it is not a member.
+    pub async fn remove_user_from_group(&self, name: &str, group: &str) -> Result<(), AwsError> {
+        let removed = retry_transient(|| async {
+            self.client
+                .remove_user_from_group()
+                .user_name(name)
+                .group_name(group)
+                .send()
+                .await?;
+            Ok(())
+        })
+        .await;
+        match removed {
+            Err(err) if err.is("NoSuchEntity") => Ok(()),
+            other => other,
+        }
+    }
+
+    /// The user's credentials of one kind. One page each: IAM's quotas (2 access
+    /// keys, 5 SSH keys, 2 certificates, 2 service credentials per service) are far
+    /// below the page size of 100.
+    pub async fn list_credentials(
+        &self,
+        name: &str,
+        kind: CredentialKind,
+    ) -> Result<Vec<Credential>, AwsError> {
+        let active = |status: Option<&StatusType>| status == Some(&StatusType::Active);
+        let credential = |id: &str, is_active: bool| Credential {
+            kind,
+            id: id.to_string(),
+            active: is_active,
+        };
+        Ok(match kind {
+            CredentialKind::AccessKey => self
+                .client
+                .list_access_keys()
+                .user_name(name)
+                .send()
+                .await?
+                .access_key_metadata()
+                .iter()
+                .map(|k| credential(k.access_key_id().unwrap_or_default(), active(k.status())))
+                .collect(),
+            CredentialKind::SshPublicKey => self
+                .client
+                .list_ssh_public_keys()
+                .user_name(name)
+                .send()
+                .await?
+                .ssh_public_keys()
+                .iter()
+                .map(|k| credential(k.ssh_public_key_id(), active(Some(k.status()))))
+                .collect(),
+            CredentialKind::SigningCertificate => self
+                .client
+                .list_signing_certificates()
+                .user_name(name)
+                .send()
+                .await?
+                .certificates()
+                .iter()
+                .map(|c| credential(c.certificate_id(), active(Some(c.status()))))
+                .collect(),
+            CredentialKind::ServiceSpecificCredential => self
+                .client
+                .list_service_specific_credentials()
+                .user_name(name)
+                .send()
+                .await?
+                .service_specific_credentials()
+                .iter()
+                .map(|c| credential(c.service_specific_credential_id(), active(Some(c.status()))))
+                .collect(),
+        })
+    }
+
+    /// Sets one credential of the user `Inactive` (it is kept for audit).
+    pub async fn deactivate_credential(
+        &self,
+        name: &str,
+        credential: &Credential,
+    ) -> Result<(), AwsError> {
+        let id = credential.id.as_str();
+        retry_transient(|| async {
+            match credential.kind {
+                CredentialKind::AccessKey => {
+                    self.client
+                        .update_access_key()
+                        .user_name(name)
+                        .access_key_id(id)
+                        .status(StatusType::Inactive)
+                        .send()
+                        .await?;
+                }
+                CredentialKind::SshPublicKey => {
+                    self.client
+                        .update_ssh_public_key()
+                        .user_name(name)
+                        .ssh_public_key_id(id)
+                        .status(StatusType::Inactive)
+                        .send()
+                        .await?;
+                }
+                CredentialKind::SigningCertificate => {
+                    self.client
+                        .update_signing_certificate()
+                        .user_name(name)
+                        .certificate_id(id)
+                        .status(StatusType::Inactive)
+                        .send()
+                        .await?;
+                }
+                CredentialKind::ServiceSpecificCredential => {
+                    self.client
+                        .update_service_specific_credential()
+                        .user_name(name)
+                        .service_specific_credential_id(id)
+                        .status(StatusType::Inactive)
+                        .send()
+                        .await?;
+                }
+            }
             Ok(())
         })
         .await

@@ -141,12 +141,13 @@ impl Employee {
             }
             tags.push((key.clone(), value.clone()));
         }
-        // Two more tags, OnboardingStatus and OnboardingStartedAt, are added when the user is created.
-        if tags.len() + 2 > MAX_TAGS {
+        // OnboardingStatus and OnboardingStartedAt are added when the user is created,
+        // OffboardedAt when it is offboarded.
+        if tags.len() + 3 > MAX_TAGS {
             return Err(FieldError::new(
                 "tags",
                 format!(
-                    "too many tags: IAM allows {MAX_TAGS} per user and the function sets up to 6 itself"
+                    "too many tags: IAM allows {MAX_TAGS} per user and the function sets up to 7 itself"
                 ),
             ));
         }
@@ -344,14 +345,14 @@ mod tests {
     #[test]
     fn limits_tag_count() {
         let mut r = record("jane@example.com");
-        for i in 0..46 {
+        for i in 0..45 {
             r.tags.insert(format!("k{i}"), "v".into());
         }
         assert!(
             Employee::parse(&r, &[]).is_ok(),
-            "46 + marker, email hash, status, start time = 50"
+            "45 + marker, email hash, status, start time, offboarded at = 50"
         );
-        r.tags.insert("k46".into(), "v".into());
+        r.tags.insert("k45".into(), "v".into());
         assert_eq!(Employee::parse(&r, &[]).unwrap_err().field, "tags");
     }
 

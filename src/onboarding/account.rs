@@ -82,6 +82,11 @@ impl AccountContext {
         }
     }
 
+    /// The ARN of the AWS managed policy `AWSDenyAll` in this partition.
+    pub fn deny_all_policy_arn(&self) -> String {
+        format!("arn:{}:iam::aws:policy/AWSDenyAll", self.partition)
+    }
+
     /// The console sign-in domain of the partition.
     pub fn signin_domain(&self) -> &'static str {
         match self.partition.as_str() {

@@ -13,7 +13,7 @@ pub use account::{AccountContext, AccountSettings};
 pub use outcome::{EmployeeResult, ResultError, Status};
 pub use plan::onboarding_plan;
 pub use step::Step;
-pub use workflow::{BATCH_CONCURRENCY, Onboarder};
+pub use workflow::Onboarder;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -15,6 +15,7 @@
 //!   the same event re-claims and resumes it: IAM attach/add calls are idempotent and a
 //!   new password replaces any old one before it is emailed.
 
+use crate::aws::AwsError;
 use crate::aws::iam::ExistingUser;
 use crate::hr::Employee;
 
@@ -33,14 +34,17 @@ pub const DEPARTMENT_TAG: &str = "Department";
 pub const EMAIL_HASH_TAG: &str = "EmailSha256";
 /// Tag key holding when the latest onboarding attempt started (unix seconds).
 pub const STARTED_AT_TAG: &str = "OnboardingStartedAt";
+/// Tag key holding when the user was offboarded (unix seconds).
+pub const OFFBOARDED_AT_TAG: &str = "OffboardedAt";
 /// Tag keys this function sets itself; HR-provided tags may not use them.
-pub const RESERVED_TAG_KEYS: [&str; 6] = [
+pub const RESERVED_TAG_KEYS: [&str; 7] = [
     MANAGED_BY_TAG,
     STATUS_TAG,
     EMPLOYEE_ID_TAG,
     DEPARTMENT_TAG,
     EMAIL_HASH_TAG,
     STARTED_AT_TAG,
+    OFFBOARDED_AT_TAG,
 ];
 
 /// Status while an attempt runs (or was cut off).
@@ -49,6 +53,8 @@ pub const STATUS_PENDING: &str = "pending";
 pub const STATUS_FAILED: &str = "failed";
 /// Status once the welcome email was accepted by SES.
 pub const STATUS_COMPLETE: &str = "complete";
+/// Status once every access of a leaver was ended.
+pub const STATUS_OFFBOARDED: &str = "offboarded";
 /// A `pending` user whose attempt started less than this long ago is being
 /// onboarded by another invocation right now (the function times out after 60 s).
 pub const IN_PROGRESS_SECONDS: i64 = 120;
@@ -69,6 +75,9 @@ pub enum Existing {
     Absent,
     /// Ours, interrupted before the email was sent: resume it (its ARN).
     Pending(String),
+    /// Ours and offboarded (or a rehire that did not finish): end the deny and
+    /// the offboarded state, then onboard it again (its ARN).
+    Rehire(String),
     /// Nothing to do: see [`Settled`].
     Settled(Settled),
 }
@@ -104,19 +113,38 @@ impl Existing {
                 "an IAM user with this name was onboarded for another email address",
             ));
         }
+        let rehire = user.tag(OFFBOARDED_AT_TAG).is_some();
+        if let Some(age) = attempt_in_progress(&user, now) {
+            return Existing::Settled(Settled::InProgress(age));
+        }
         match user.tag(STATUS_TAG) {
             Some(STATUS_COMPLETE) => Existing::Settled(Settled::Complete(user.arn)),
-            Some(STATUS_PENDING) => {
-                let started = user.tag(STARTED_AT_TAG).and_then(|t| t.parse::<i64>().ok());
-                match started.map(|t| now - t) {
-                    Some(age) if (0..IN_PROGRESS_SECONDS).contains(&age) => {
-                        Existing::Settled(Settled::InProgress(age))
-                    }
-                    _ => Existing::Pending(user.arn),
-                }
-            }
+            Some(STATUS_OFFBOARDED) => Existing::Rehire(user.arn),
+            _ if rehire => Existing::Rehire(user.arn),
             _ => Existing::Pending(user.arn),
         }
+    }
+}
+
+/// Seconds since a `pending` user's attempt started, when that is less than
+/// [`IN_PROGRESS_SECONDS`] ago: another invocation is onboarding it right now.
+pub fn attempt_in_progress(user: &ExistingUser, now: i64) -> Option<i64> {
+    if user.tag(STATUS_TAG) != Some(STATUS_PENDING) {
+        return None;
+    }
+    let started = user.tag(STARTED_AT_TAG)?.parse::<i64>().ok()?;
+    Some(now - started).filter(|age| (0..IN_PROGRESS_SECONDS).contains(age))
+}
+
+/// The failure of a run that found an attempt [`attempt_in_progress`] (`age`
+/// seconds old): `OnboardingInProgress`, retryable, nothing changed.
+pub fn in_progress(age: i64) -> AwsError {
+    AwsError {
+        code: "OnboardingInProgress".into(),
+        message: format!(
+            "another invocation started onboarding this employee {age} s ago; \
+             nothing was changed, retry after {IN_PROGRESS_SECONDS} s"
+        ),
     }
 }
 
@@ -134,4 +162,123 @@ pub fn attempt_tags(status: &str) -> Vec<(String, String)> {
     let mut tags = marker_tags(status);
     tags.push((STARTED_AT_TAG.to_string(), unix_now().to_string()));
     tags
+}
+
+/// Who an `offboard` or `update` means: the user name to look up and the
+/// identifiers the user's tags must carry.
+#[derive(Debug, Clone)]
+pub struct Person<'a> {
+    /// The IAM user name.
+    pub username: &'a str,
+    /// HR employee id, when given: must equal the `EmployeeId` tag.
+    pub employee_id: Option<&'a str>,
+    /// Hex SHA-256 of the email, when given: must equal the `EmailSha256` tag
+    /// (unless an update changes the email of a person recognised by employee id).
+    pub email_hash: Option<String>,
+}
+
+/// How an existing user relates to a [`Person`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recognised {
+    /// The person's user: every given identifier matches.
+    Same,
+    /// The person's user, recognised by employee id, with another email hash (an
+    /// email change; only an update acts on it).
+    EmailChanged,
+    /// Not the person's user, or not this function's: leave it alone (why).
+    Foreign(&'static str),
+}
+
+impl Person<'_> {
+    /// Whether `user` (found under [`Person::username`]) is this person's user,
+    /// created by this function under `path`. Rule: the marker, the path, and
+    /// every identifier the request gives must match; a tag that is absent does not match.
+    pub fn recognise(&self, user: &ExistingUser, path: &str) -> Recognised {
+        if user.tag(MANAGED_BY_TAG) != Some(MANAGED_BY_VALUE) {
+            return Recognised::Foreign(
+                "an IAM user with this name exists and is not managed by iam-onboarding",
+            );
+        }
+        if user.path != path {
+            return Recognised::Foreign(OUTSIDE_PATH);
+        }
+        if let Some(id) = self.employee_id
+            && user.tag(EMPLOYEE_ID_TAG) != Some(id)
+        {
+            return Recognised::Foreign(
+                "the IAM user with this name belongs to another employee id",
+            );
+        }
+        match &self.email_hash {
+            Some(hash) if user.tag(EMAIL_HASH_TAG) != Some(hash.as_str()) => {
+                if self.employee_id.is_some() {
+                    Recognised::EmailChanged
+                } else {
+                    Recognised::Foreign(
+                        "the IAM user with this name belongs to another email address",
+                    )
+                }
+            }
+            _ => Recognised::Same,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn user(path: &str, tags: &[(&str, &str)]) -> ExistingUser {
+        ExistingUser {
+            arn: "arn:aws:iam::123456789012:user/employees/jane".into(),
+            path: path.into(),
+            tags: tags
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_person_is_recognised_by_every_identifier_given() {
+        let ours = [
+            (MANAGED_BY_TAG, MANAGED_BY_VALUE),
+            (EMPLOYEE_ID_TAG, "E-1"),
+            (EMAIL_HASH_TAG, "abc"),
+        ];
+        let person = |id: Option<&'static str>, hash: Option<&str>| Person {
+            username: "jane",
+            employee_id: id,
+            email_hash: hash.map(str::to_string),
+        };
+        let same = user("/employees/", &ours);
+        assert_eq!(
+            person(Some("E-1"), Some("abc")).recognise(&same, "/employees/"),
+            Recognised::Same
+        );
+        assert_eq!(
+            person(Some("E-1"), None).recognise(&same, "/employees/"),
+            Recognised::Same
+        );
+        assert_eq!(
+            person(None, Some("abc")).recognise(&same, "/employees/"),
+            Recognised::Same
+        );
+        assert_eq!(
+            person(Some("E-1"), Some("new")).recognise(&same, "/employees/"),
+            Recognised::EmailChanged
+        );
+        for (p, u) in [
+            (person(None, Some("new")), same.clone()),
+            (person(Some("E-2"), Some("abc")), same.clone()),
+            (person(Some("E-1"), None), user("/other/", &ours)),
+            (person(Some("E-1"), None), user("/employees/", &ours[1..])),
+            (person(Some("E-1"), None), user("/employees/", &[ours[0]])),
+        ] {
+            assert!(
+                matches!(p.recognise(&u, "/employees/"), Recognised::Foreign(_)),
+                "{p:?} {u:?}"
+            );
+        }
+    }
 }

@@ -9,7 +9,7 @@ use tracing::{info, warn};
 
 use crate::aws::AwsError;
 
-/// One AWS call (or group of calls) of the onboarding workflow.
+/// One AWS call (or group of calls) of a workflow: onboarding, offboarding, update.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
@@ -37,6 +37,28 @@ pub enum Step {
     UndoLoginProfile,
     /// `TagUser` with `OnboardingStatus=failed`.
     MarkFailed,
+    /// Rehire: `DetachUserPolicy` of `AWSDenyAll`.
+    LiftDeny,
+    /// Rehire: `UntagUser` of `OffboardedAt`.
+    ClearOffboarded,
+    /// Offboard: `AttachUserPolicy` with `AWSDenyAll`, before anything else.
+    DenyAll,
+    /// Offboard: `DeleteLoginProfile` (console access).
+    RemoveLoginProfile,
+    /// Offboard: `List*` of one credential kind.
+    ListCredentials,
+    /// Offboard: `Update*` of one credential to `Inactive`.
+    DeactivateCredential,
+    /// Offboard and update: `ListGroupsForUser`.
+    ListGroups,
+    /// Offboard and update: `RemoveUserFromGroup` for an allowed group.
+    RemoveFromGroup,
+    /// Offboard: `TagUser` with `OnboardingStatus=offboarded` and `OffboardedAt`.
+    MarkOffboarded,
+    /// Update: `TagUser` with the record's tags.
+    UpdateTags,
+    /// Update: `UntagUser` of the function's own keys the record no longer has.
+    RemoveTags,
 }
 
 impl Step {
@@ -55,6 +77,17 @@ impl Step {
             Step::MarkComplete => "mark_complete",
             Step::UndoLoginProfile => "undo_login_profile",
             Step::MarkFailed => "mark_failed",
+            Step::LiftDeny => "lift_deny",
+            Step::ClearOffboarded => "clear_offboarded",
+            Step::DenyAll => "deny_all",
+            Step::RemoveLoginProfile => "remove_login_profile",
+            Step::ListCredentials => "list_credentials",
+            Step::DeactivateCredential => "deactivate_credential",
+            Step::ListGroups => "list_groups",
+            Step::RemoveFromGroup => "remove_from_group",
+            Step::MarkOffboarded => "mark_offboarded",
+            Step::UpdateTags => "update_tags",
+            Step::RemoveTags => "remove_tags",
         }
     }
 
@@ -64,12 +97,26 @@ impl Step {
             Step::ReadPasswordPolicy | Step::ReadAccountSettings => "GetAccountPasswordPolicy",
             Step::CreateUser => "CreateUser",
             Step::GetUser => "GetUser",
-            Step::ClaimUser | Step::MarkComplete | Step::MarkFailed => "TagUser",
+            Step::ClaimUser
+            | Step::MarkComplete
+            | Step::MarkFailed
+            | Step::MarkOffboarded
+            | Step::UpdateTags => "TagUser",
             Step::CreateLoginProfile => "CreateLoginProfile",
-            Step::AttachPolicy => "AttachUserPolicy",
+            Step::AttachPolicy | Step::DenyAll => "AttachUserPolicy",
             Step::AddToGroup => "AddUserToGroup",
             Step::SendEmail => "SendEmail",
-            Step::UndoLoginProfile => "DeleteLoginProfile",
+            Step::UndoLoginProfile | Step::RemoveLoginProfile => "DeleteLoginProfile",
+            Step::LiftDeny => "DetachUserPolicy",
+            Step::ClearOffboarded | Step::RemoveTags => "UntagUser",
+            Step::ListCredentials => {
+                "ListAccessKeys/ListSSHPublicKeys/ListSigningCertificates/ListServiceSpecificCredentials"
+            }
+            Step::DeactivateCredential => {
+                "UpdateAccessKey/UpdateSSHPublicKey/UpdateSigningCertificate/UpdateServiceSpecificCredential"
+            }
+            Step::ListGroups => "ListGroupsForUser",
+            Step::RemoveFromGroup => "RemoveUserFromGroup",
         }
     }
 

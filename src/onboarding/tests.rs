@@ -12,12 +12,14 @@ use aws_sdk_iam::operation::create_login_profile::{
 };
 use aws_sdk_iam::operation::create_user::{CreateUserError, CreateUserOutput};
 use aws_sdk_iam::operation::delete_login_profile::DeleteLoginProfileOutput;
+use aws_sdk_iam::operation::detach_user_policy::{DetachUserPolicyError, DetachUserPolicyOutput};
 use aws_sdk_iam::operation::get_account_password_policy::{
     GetAccountPasswordPolicyError, GetAccountPasswordPolicyOutput,
 };
 use aws_sdk_iam::operation::get_user::GetUserOutput;
 use aws_sdk_iam::operation::list_account_aliases::ListAccountAliasesOutput;
 use aws_sdk_iam::operation::tag_user::{TagUserError, TagUserOutput};
+use aws_sdk_iam::operation::untag_user::UntagUserOutput;
 use aws_sdk_iam::operation::update_login_profile::UpdateLoginProfileOutput;
 use aws_sdk_iam::primitives::DateTime;
 use aws_sdk_iam::types::{LoginProfile, PasswordPolicy as IamPasswordPolicy, Tag, User};
@@ -38,7 +40,7 @@ const POLICY_ARN: &str = "arn:aws:iam::123456789012:policy/SelfManageCredentials
 const BOUNDARY_ARN: &str = "arn:aws:iam::123456789012:policy/EmployeeBoundary";
 const USER_ARN: &str = "arn:aws:iam::123456789012:user/employees/jane.doe";
 
-fn config(signin_url: Option<&str>) -> Config {
+pub(crate) fn config(signin_url: Option<&str>) -> Config {
     Config::from_lookup(|name| {
         match name {
             "SELF_MANAGE_POLICY_ARN" => Some(POLICY_ARN),
@@ -54,7 +56,7 @@ fn config(signin_url: Option<&str>) -> Config {
     .unwrap()
 }
 
-fn account() -> AccountContext {
+pub(crate) fn account() -> AccountContext {
     AccountContext {
         partition: "aws".into(),
         account_id: Some("123456789012".into()),
@@ -790,6 +792,60 @@ async fn a_pending_user_is_resumed_and_its_old_password_replaced() {
         rules.tag_user.num_calls(),
         2,
         "the claim of the attempt, then complete"
+    );
+}
+
+#[tokio::test]
+async fn a_rehire_lifts_the_deny_and_onboards_again() {
+    for status in ["offboarded", "failed"] {
+        // "failed" with OffboardedAt: a rehire whose first attempt stopped half-way.
+        let (rules, get_user) = existing_user_rules(&[
+            ("ManagedBy", "iam-onboarding"),
+            ("EmployeeId", "E-1042"),
+            ("OnboardingStatus", status),
+            ("OffboardedAt", "1000"),
+        ]);
+        let detach = mock!(IamClient::detach_user_policy)
+            .match_requests(|req| {
+                req.user_name() == Some("jane.doe")
+                    && req.policy_arn() == Some("arn:aws:iam::aws:policy/AWSDenyAll")
+            })
+            .then_output(|| DetachUserPolicyOutput::builder().build());
+        let untag = mock!(IamClient::untag_user)
+            .match_requests(|req| req.tag_keys() == ["OffboardedAt"])
+            .then_output(|| UntagUserOutput::builder().build());
+        let onboarder = rules.onboarder(&[&get_user, &detach, &untag]);
+        let result = run_one(&onboarder, false).await;
+        assert_eq!(result.status, Status::Created, "{status}: {result:?}");
+        assert_eq!((detach.num_calls(), untag.num_calls()), (1, 1), "{status}");
+        assert_eq!(rules.create_login_profile.num_calls(), 1);
+        assert_eq!(rules.add_to_group.num_calls(), 2);
+        assert_eq!(rules.send_email.num_calls(), 1);
+    }
+}
+
+#[tokio::test]
+async fn a_rehire_that_cannot_lift_the_deny_sets_no_password() {
+    let (rules, get_user) = existing_user_rules(&[
+        ("ManagedBy", "iam-onboarding"),
+        ("EmployeeId", "E-1042"),
+        ("OnboardingStatus", "offboarded"),
+        ("OffboardedAt", "1000"),
+    ]);
+    let detach = mock!(IamClient::detach_user_policy)
+        .then_error(|| DetachUserPolicyError::generic(iam_error("ServiceFailure")));
+    let onboarder = rules.onboarder(&[&get_user, &detach]);
+    let result = run_one(&onboarder, false).await;
+    assert_eq!(result.status, Status::Failed);
+    assert_eq!(result.error.unwrap().step, Some(Step::LiftDeny));
+    assert_eq!(
+        rules.create_login_profile.num_calls() + rules.send_email.num_calls(),
+        0
+    );
+    assert_eq!(
+        rules.tag_user.num_calls(),
+        2,
+        "the claim, then failed (OffboardedAt stays for the retry)"
     );
 }
 

@@ -2,7 +2,6 @@
 //! self-manage policy and groups, email the password, record completion. How a
 //! retry or a concurrent run is recognised is in [`super::ownership`].
 
-use futures::StreamExt;
 use futures::future::try_join_all;
 use serde_json::Value;
 use tokio::sync::OnceCell;
@@ -11,8 +10,8 @@ use tracing::{Instrument, error, info, info_span, warn};
 use super::account::{AccountContext, AccountSettings};
 use super::outcome::{EmployeeResult, ResultError, Status};
 use super::ownership::{
-    Existing, IN_PROGRESS_SECONDS, OUTSIDE_PATH, STATUS_COMPLETE, STATUS_FAILED, STATUS_PENDING,
-    STATUS_TAG, Settled, attempt_tags, marker_tags, unix_now,
+    Existing, IN_PROGRESS_SECONDS, OFFBOARDED_AT_TAG, OUTSIDE_PATH, STATUS_COMPLETE, STATUS_FAILED,
+    STATUS_PENDING, STATUS_TAG, Settled, attempt_tags, in_progress, marker_tags, unix_now,
 };
 use super::password::OneTimePassword;
 use super::plan::onboarding_plan;
@@ -23,10 +22,7 @@ use crate::aws::iam::Iam;
 use crate::aws::ses::Ses;
 use crate::config::Config;
 use crate::hr::{Employee, FieldError, OnboardingRequest, mask_emails_in};
-
-/// Employees onboarded at the same time within one batch. IAM throttling is
-/// absorbed by the SDK's retries (see `main.rs`).
-pub const BATCH_CONCURRENCY: usize = 16;
+use crate::workflows::for_each_entry;
 
 /// Appended to failures that leave a pending user behind.
 const PENDING_NOTE: &str =
@@ -61,46 +57,30 @@ impl Onboarder {
         OnboardingRequest::parse(payload, &self.config.allowed_groups)
     }
 
-    /// Onboards every employee of `request` (at most [`BATCH_CONCURRENCY`] at a
-    /// time); one result per employee, in request order.
+    /// Onboards every employee of `request` (at most
+    /// [`crate::workflows::BATCH_CONCURRENCY`] at a time); one result per employee, in request order.
     pub async fn run(
         &self,
         request: OnboardingRequest,
         account: &AccountContext,
     ) -> Vec<EmployeeResult> {
         let dry_run = request.dry_run;
-        let mut finished: Vec<(usize, EmployeeResult)> = futures::stream::iter(
-            request.employees.into_iter().enumerate(),
-        )
-        .map(|(index, entry)| async move {
-            let result = match entry {
-                Ok(employee) => {
-                    let span = info_span!(
-                        "onboard",
-                        employee_id = employee.employee_id.as_deref().unwrap_or("-"),
-                        username = %mask_emails_in(employee.username.as_str()),
-                        email = %employee.email.masked(),
-                    );
-                    let result = self
-                        .onboard_one(&employee, dry_run, account)
-                        .instrument(span.clone())
-                        .await;
-                    span.in_scope(|| info!(status = result.status.as_str(), "employee finished"));
-                    result
-                }
-                Err(field_error) => {
-                    info!(field = %field_error.field, status = "rejected", "employee rejected");
-                    EmployeeResult::rejected(&field_error)
-                }
-            };
-            (index, result)
+        for_each_entry(request.employees, |employee: Employee| async move {
+            let span = info_span!(
+                "onboard",
+                employee_id = employee.employee_id.as_deref().unwrap_or("-"),
+                username = %mask_emails_in(employee.username.as_str()),
+                email = %employee.email.masked(),
+            );
+            async {
+                let result = self.onboard_one(&employee, dry_run, account).await;
+                info!(status = result.status.as_str(), "employee finished");
+                result
+            }
+            .instrument(span)
+            .await
         })
-        // Unordered, so one slow employee does not hold a slot others could use.
-        .buffer_unordered(BATCH_CONCURRENCY)
-        .collect()
-        .await;
-        finished.sort_unstable_by_key(|(index, _)| *index);
-        finished.into_iter().map(|(_, result)| result).collect()
+        .await
     }
 
     async fn account_settings(
@@ -136,18 +116,14 @@ impl Onboarder {
         let user_arn = match created {
             Ok(arn) => arn,
             Err(err) if err.is("EntityAlreadyExists") => match self.inspect(employee).await {
-                Ok(Existing::Pending(arn)) => {
-                    info!(
-                        step = "resume",
-                        "user exists and is pending; completing its onboarding"
-                    );
-                    // Claim the attempt, so a concurrent delivery of this event backs off.
-                    let claim = attempt_tags(STATUS_PENDING);
-                    if let Err(err) = Step::ClaimUser.run(self.iam.tag_user(name, &claim)).await {
-                        return EmployeeResult::failed(employee, Step::ClaimUser, &err, "");
-                    }
-                    arn
-                }
+                Ok(Existing::Pending(arn)) => match self.resume(employee, false, account).await {
+                    Ok(()) => arn,
+                    Err(result) => return *result,
+                },
+                Ok(Existing::Rehire(arn)) => match self.resume(employee, true, account).await {
+                    Ok(()) => arn,
+                    Err(result) => return *result,
+                },
                 Ok(Existing::Settled(settled)) => return self.settled(employee, settled),
                 Ok(Existing::Absent) => {
                     let gone = AwsError {
@@ -220,6 +196,58 @@ impl Onboarder {
             ));
         }
         result
+    }
+
+    /// Claims an existing user for this attempt (so a concurrent delivery of the
+    /// event backs off) and, for a `rehire`, ends its offboarded state.
+    async fn resume(
+        &self,
+        employee: &Employee,
+        rehire: bool,
+        account: &AccountContext,
+    ) -> Result<(), Box<EmployeeResult>> {
+        info!(
+            step = "resume",
+            rehire, "user exists and is not complete; completing its onboarding"
+        );
+        let name = employee.username.as_str();
+        let claim = attempt_tags(STATUS_PENDING);
+        if let Err(err) = Step::ClaimUser.run(self.iam.tag_user(name, &claim)).await {
+            return Err(Box::new(EmployeeResult::failed(
+                employee,
+                Step::ClaimUser,
+                &err,
+                "",
+            )));
+        }
+        if rehire && let Err((step, err)) = self.end_offboarded_state(name, account).await {
+            let note = self.abandon(name, false).await;
+            return Err(Box::new(EmployeeResult::failed(
+                employee, step, &err, &note,
+            )));
+        }
+        Ok(())
+    }
+
+    /// Rehire of an offboarded user: detaches `AWSDenyAll`, then removes the
+    /// `OffboardedAt` tag, whose presence tells a retry that this is still to do.
+    /// Old credentials stay inactive.
+    async fn end_offboarded_state(
+        &self,
+        name: &str,
+        account: &AccountContext,
+    ) -> Result<(), (Step, AwsError)> {
+        Step::LiftDeny
+            .run(
+                self.iam
+                    .detach_user_policy(name, &account.deny_all_policy_arn()),
+            )
+            .await
+            .map_err(|e| (Step::LiftDeny, e))?;
+        Step::ClearOffboarded
+            .run(self.iam.untag_user(name, &[OFFBOARDED_AT_TAG.to_string()]))
+            .await
+            .map_err(|e| (Step::ClearOffboarded, e))
     }
 
     /// Attaches the self-manage policy and adds the groups, all concurrently.
@@ -309,14 +337,7 @@ impl Onboarder {
                 result
             }
             Settled::InProgress(age) => {
-                let busy = AwsError {
-                    code: "OnboardingInProgress".into(),
-                    message: format!(
-                        "another invocation started onboarding this employee {age} s ago; \
-                         nothing was changed, retry after {IN_PROGRESS_SECONDS} s"
-                    ),
-                };
-                EmployeeResult::failed(employee, Step::GetUser, &busy, "")
+                EmployeeResult::failed(employee, Step::GetUser, &in_progress(age), "")
             }
         }
     }
@@ -324,7 +345,7 @@ impl Onboarder {
     /// Dry run: checks the name with one read and reports the calls a real run would make.
     async fn plan(&self, employee: &Employee) -> EmployeeResult {
         match self.inspect(employee).await {
-            Ok(Existing::Absent | Existing::Pending(_)) => {}
+            Ok(Existing::Absent | Existing::Pending(_) | Existing::Rehire(_)) => {}
             Ok(Existing::Settled(settled)) => return self.settled(employee, settled),
             Err(err) => return EmployeeResult::failed(employee, Step::GetUser, &err, ""),
         }

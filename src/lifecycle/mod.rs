@@ -1,0 +1,14 @@
+//! Leavers and movers: the `offboard` and `update` actions on users this function
+//! onboarded. Both find the person's user the same way ([`lookup`]): by name under
+//! `USER_PATH`, with the marker, and with every identifier the request gives matching.
+
+mod lookup;
+mod offboard;
+mod update;
+
+pub use lookup::{Lookup, find_person};
+pub use offboard::Offboarder;
+pub use update::Updater;
+
+#[cfg(test)]
+mod tests;

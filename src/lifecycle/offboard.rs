@@ -1,0 +1,204 @@
+//! The offboarding workflow (leavers), ordered so that access ends first:
+//! 1. attach `AWSDenyAll`: an explicit deny also stops temporary credentials the
+//!    user already obtained (`GetSessionToken`), since a user's policies are
+//!    evaluated on every request;
+//! 2. delete the login profile (console access);
+//! 3. set every access key, SSH public key, signing certificate and
+//!    service-specific credential `Inactive` (kept for audit);
+//! 4. remove the user from the groups in `ALLOWED_GROUPS` (never from others);
+//! 5. tag `OnboardingStatus=offboarded` and `OffboardedAt`.
+//!
+//! Every step is idempotent, and the status tag is written last, so a fault at
+//! any step leaves a user that the retry of the same event completes; a user is
+//! reported `offboarded` only after all five succeeded.
+
+use tracing::{Instrument, info, info_span};
+
+use super::lookup::{Lookup, find_person};
+use crate::aws::AwsError;
+use crate::aws::iam::{CredentialKind, ExistingUser, Iam};
+use crate::config::Config;
+use crate::hr::{FieldError, Leaver, OffboardingRequest, mask_emails_in};
+use crate::onboarding::ownership::{
+    OFFBOARDED_AT_TAG, Person, STATUS_OFFBOARDED, STATUS_TAG, attempt_in_progress, in_progress,
+    marker_tags, unix_now,
+};
+use crate::onboarding::{AccountContext, EmployeeResult, Status, Step};
+use crate::workflows::for_each_entry;
+
+/// Appended to failures: what the user is left with, and what to do.
+const RETRY_NOTE: &str = "; the steps before it are done (AWSDenyAll is attached once the first \
+     step succeeded), and a retry of this event completes the offboarding";
+
+/// Runs offboarding requests against IAM. Build one per container.
+pub struct Offboarder {
+    iam: Iam,
+    config: Config,
+}
+
+impl Offboarder {
+    /// An offboarder using this adapter and configuration.
+    pub fn new(iam: Iam, config: Config) -> Self {
+        Self { iam, config }
+    }
+
+    /// Offboards every leaver of `request`; one result per leaver, in request order.
+    pub async fn run(
+        &self,
+        request: OffboardingRequest,
+        account: &AccountContext,
+    ) -> Vec<EmployeeResult> {
+        let dry_run = request.dry_run;
+        for_each_entry(request.leavers, |leaver: Leaver| async move {
+            let span = info_span!(
+                "offboard",
+                employee_id = leaver.employee_id.as_deref().unwrap_or("-"),
+                username = %mask_emails_in(leaver.username.as_str()),
+                email = %leaver.email.as_ref().map_or("-".into(), |e| e.masked()),
+            );
+            async {
+                let result = self.offboard_one(&leaver, dry_run, account).await;
+                info!(status = result.status.as_str(), "employee finished");
+                result
+            }
+            .instrument(span)
+            .await
+        })
+        .await
+    }
+
+    async fn offboard_one(
+        &self,
+        leaver: &Leaver,
+        dry_run: bool,
+        account: &AccountContext,
+    ) -> EmployeeResult {
+        let name = leaver.username.as_str();
+        let person = Person {
+            username: name,
+            employee_id: leaver.employee_id.as_deref(),
+            email_hash: leaver.email.as_ref().map(|e| e.sha256_hex()),
+        };
+        let user = match find_person(&self.iam, &person, self.config.user_path.as_str()).await {
+            Lookup::Found(user, _) => user,
+            Lookup::Refused(result) => return *result,
+        };
+        let mut result = EmployeeResult::for_user(name, Status::Offboarded);
+        result.user_arn = Some(user.arn.clone());
+        if user.tag(STATUS_TAG) == Some(STATUS_OFFBOARDED) {
+            result.status = Status::AlreadyOffboarded;
+            return result;
+        }
+        if let Some(age) = attempt_in_progress(&user, unix_now()) {
+            return result.with_failure(Step::GetUser, &in_progress(age), "");
+        }
+        if leaver.effective_at.is_some_and(|at| at > unix_now()) {
+            let error = FieldError::new(
+                "employee.effectiveAt",
+                "an offboarding in the future cannot be scheduled yet; send it on the day",
+            );
+            return EmployeeResult::rejected(&error);
+        }
+        if dry_run {
+            result.status = Status::DryRun;
+            result.plan = Some(self.plan(name, account));
+            return result;
+        }
+        match self.end_access(&user, name, account).await {
+            Ok(removed_from) => {
+                result.groups = removed_from;
+                result
+            }
+            Err((step, err)) => result.with_failure(step, &err, RETRY_NOTE),
+        }
+    }
+
+    /// Steps 1–5; returns the allowed groups the user was removed from.
+    async fn end_access(
+        &self,
+        user: &ExistingUser,
+        name: &str,
+        account: &AccountContext,
+    ) -> Result<Vec<String>, (Step, AwsError)> {
+        let at = |step: Step| move |err: AwsError| (step, err);
+        Step::DenyAll
+            .run(
+                self.iam
+                    .attach_user_policy(name, &account.deny_all_policy_arn()),
+            )
+            .await
+            .map_err(at(Step::DenyAll))?;
+        Step::RemoveLoginProfile
+            .run(self.iam.delete_login_profile(name))
+            .await
+            .map_err(at(Step::RemoveLoginProfile))?;
+        for kind in CredentialKind::ALL {
+            let span = info_span!("credentials", kind = kind.as_str());
+            async {
+                let credentials = Step::ListCredentials
+                    .run(self.iam.list_credentials(name, kind))
+                    .await
+                    .map_err(at(Step::ListCredentials))?;
+                for credential in credentials.iter().filter(|c| c.active) {
+                    Step::DeactivateCredential
+                        .run(self.iam.deactivate_credential(name, credential))
+                        .await
+                        .map_err(at(Step::DeactivateCredential))?;
+                }
+                Ok(())
+            }
+            .instrument(span)
+            .await?;
+        }
+        let removed = self.leave_allowed_groups(name).await?;
+        let mut done = marker_tags(STATUS_OFFBOARDED);
+        done.push((OFFBOARDED_AT_TAG.to_string(), unix_now().to_string()));
+        Step::MarkOffboarded
+            .run(self.iam.tag_user(name, &done))
+            .await
+            .map_err(at(Step::MarkOffboarded))?;
+        info!(user_arn = %user.arn, "offboarded");
+        Ok(removed)
+    }
+
+    /// Removes the user from every group of `ALLOWED_GROUPS` it is in; other groups stay.
+    async fn leave_allowed_groups(&self, name: &str) -> Result<Vec<String>, (Step, AwsError)> {
+        let groups = Step::ListGroups
+            .run(self.iam.list_groups_for_user(name))
+            .await
+            .map_err(|e| (Step::ListGroups, e))?;
+        let mut removed = Vec::new();
+        for group in groups.iter().filter(|g| self.config.is_allowed_group(g)) {
+            Step::RemoveFromGroup
+                .run(self.iam.remove_user_from_group(name, group))
+                .instrument(info_span!("group", group = group.as_str()))
+                .await
+                .map_err(|e| (Step::RemoveFromGroup, e))?;
+            removed.push(group.clone());
+        }
+        Ok(removed)
+    }
+
+    /// Dry run: the calls a real offboarding would make.
+    fn plan(&self, name: &str, account: &AccountContext) -> Vec<String> {
+        vec![
+            format!(
+                "{} {} to {name}",
+                Step::DenyAll.operation(),
+                account.deny_all_policy_arn()
+            ),
+            format!("{} (console access)", Step::RemoveLoginProfile.operation()),
+            "UpdateAccessKey, UpdateSSHPublicKey, UpdateSigningCertificate, \
+             UpdateServiceSpecificCredential: every active credential to Inactive"
+                .to_string(),
+            format!(
+                "{} for each of ALLOWED_GROUPS the user is in",
+                Step::RemoveFromGroup.operation()
+            ),
+            format!(
+                "{} {STATUS_TAG}={STATUS_OFFBOARDED}, {OFFBOARDED_AT_TAG}=<now>",
+                Step::MarkOffboarded.operation()
+            ),
+        ]
+    }
+}

@@ -1,0 +1,256 @@
+//! The update workflow (movers): the user's tags and allowed groups follow the
+//! HR record.
+//! - Tags: the record's tags and the function's own keys (`EmployeeId`,
+//!   `Department`, `EmailSha256`) are set where they differ; `Department` is
+//!   removed when the record no longer has one. The marker and status tags are
+//!   never changed; other tags (e.g. access-key descriptions) stay.
+//! - Groups: `groups` is the complete wanted list within `ALLOWED_GROUPS`; groups
+//!   outside the allow-list are left alone.
+//! - An email change rewrites `EmailSha256` only when the user was recognised by
+//!   its `EmployeeId` (see [`crate::onboarding::ownership::Person::recognise`]).
+//!
+//! Nothing to change: `unchanged`, no write. Groups are removed before others
+//! are added, and tags written last; each call is idempotent, so the retry of a
+//! failed update recomputes what is left and converges.
+
+use tracing::{Instrument, info, info_span};
+
+use super::lookup::{Lookup, find_person};
+use crate::aws::AwsError;
+use crate::aws::iam::{ExistingUser, Iam};
+use crate::config::Config;
+use crate::hr::{Employee, GroupName, OnboardingRequest, mask_emails_in};
+use crate::onboarding::ownership::{
+    DEPARTMENT_TAG, MANAGED_BY_TAG, MANAGED_BY_VALUE, Person, STATUS_OFFBOARDED, STATUS_TAG,
+    attempt_in_progress, in_progress, unix_now,
+};
+use crate::onboarding::{EmployeeResult, ResultError, Status, Step};
+use crate::workflows::for_each_entry;
+
+/// Runs update requests against IAM. Build one per container.
+pub struct Updater {
+    iam: Iam,
+    config: Config,
+}
+
+/// What an update changes on one user.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Changes {
+    /// Tags to set (key, value), without the marker.
+    set_tags: Vec<(String, String)>,
+    /// The function's own tag keys to remove.
+    remove_tags: Vec<String>,
+    /// Allowed groups to join.
+    join: Vec<GroupName>,
+    /// Allowed groups to leave.
+    leave: Vec<String>,
+}
+
+impl Changes {
+    /// The difference between `employee`'s record and `user` (in `groups`).
+    fn between(
+        employee: &Employee,
+        user: &ExistingUser,
+        groups: &[String],
+        config: &Config,
+    ) -> Self {
+        let set_tags = employee
+            .tags
+            .iter()
+            .filter(|(k, _)| !k.eq_ignore_ascii_case(MANAGED_BY_TAG))
+            .filter(|(k, v)| user.tag(k) != Some(v.as_str()))
+            .cloned()
+            .collect();
+        let has_department = employee
+            .tags
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case(DEPARTMENT_TAG));
+        let remove_tags = match user
+            .tags
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(DEPARTMENT_TAG))
+        {
+            Some((key, _)) if !has_department => vec![key.clone()],
+            _ => Vec::new(),
+        };
+        let join = employee
+            .groups
+            .iter()
+            .filter(|wanted| {
+                !groups
+                    .iter()
+                    .any(|g| g.eq_ignore_ascii_case(wanted.as_str()))
+            })
+            .cloned()
+            .collect();
+        let leave = groups
+            .iter()
+            .filter(|g| config.is_allowed_group(g))
+            .filter(|g| {
+                !employee
+                    .groups
+                    .iter()
+                    .any(|w| w.as_str().eq_ignore_ascii_case(g))
+            })
+            .cloned()
+            .collect();
+        Self {
+            set_tags,
+            remove_tags,
+            join,
+            leave,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// One line per call, in the order they are made.
+    fn plan(&self) -> Vec<String> {
+        let mut plan: Vec<String> = self
+            .leave
+            .iter()
+            .map(|g| format!("{} {g}", Step::RemoveFromGroup.operation()))
+            .collect();
+        plan.extend(
+            self.join
+                .iter()
+                .map(|g| format!("{} {}", Step::AddToGroup.operation(), g.as_str())),
+        );
+        if !self.remove_tags.is_empty() {
+            plan.push(format!(
+                "{} {}",
+                Step::RemoveTags.operation(),
+                self.remove_tags.join(", ")
+            ));
+        }
+        if !self.set_tags.is_empty() {
+            let keys: Vec<&str> = self.set_tags.iter().map(|(k, _)| k.as_str()).collect();
+            plan.push(format!(
+                "{} {}",
+                Step::UpdateTags.operation(),
+                keys.join(", ")
+            ));
+        }
+        plan
+    }
+}
+
+impl Updater {
+    /// An updater using this adapter and configuration.
+    pub fn new(iam: Iam, config: Config) -> Self {
+        Self { iam, config }
+    }
+
+    /// Updates every employee of `request`; one result per employee, in request order.
+    pub async fn run(&self, request: OnboardingRequest) -> Vec<EmployeeResult> {
+        let dry_run = request.dry_run;
+        for_each_entry(request.employees, |employee: Employee| async move {
+            let span = info_span!(
+                "update",
+                employee_id = employee.employee_id.as_deref().unwrap_or("-"),
+                username = %mask_emails_in(employee.username.as_str()),
+                email = %employee.email.masked(),
+            );
+            async {
+                let result = self.update_one(&employee, dry_run).await;
+                info!(status = result.status.as_str(), "employee finished");
+                result
+            }
+            .instrument(span)
+            .await
+        })
+        .await
+    }
+
+    async fn update_one(&self, employee: &Employee, dry_run: bool) -> EmployeeResult {
+        let name = employee.username.as_str();
+        let person = Person {
+            username: name,
+            employee_id: employee.employee_id.as_deref(),
+            email_hash: Some(employee.email.sha256_hex()),
+        };
+        let user = match find_person(&self.iam, &person, self.config.user_path.as_str()).await {
+            Lookup::Found(user, _) => user,
+            Lookup::Refused(result) => return *result,
+        };
+        let mut result = EmployeeResult::new(employee, Status::Updated);
+        result.user_arn = Some(user.arn.clone());
+        if user.tag(STATUS_TAG) == Some(STATUS_OFFBOARDED) {
+            result.status = Status::Conflict;
+            result.error = Some(ResultError {
+                code: "UserOffboarded".into(),
+                message: "the user is offboarded; an update does not change leavers \
+                          (onboard them again to rehire); nothing was changed"
+                    .into(),
+                field: None,
+                step: None,
+            });
+            return result;
+        }
+        if let Some(age) = attempt_in_progress(&user, unix_now()) {
+            return result.with_failure(Step::GetUser, &in_progress(age), "");
+        }
+        let groups = match Step::ListGroups
+            .run(self.iam.list_groups_for_user(name))
+            .await
+        {
+            Ok(groups) => groups,
+            Err(err) => {
+                return result.with_failure(Step::ListGroups, &err, "; nothing was changed");
+            }
+        };
+        let changes = Changes::between(employee, &user, &groups, &self.config);
+        if changes.is_empty() {
+            result.status = Status::Unchanged;
+            return result;
+        }
+        if dry_run {
+            result.status = Status::DryRun;
+            result.plan = Some(changes.plan());
+            return result;
+        }
+        match self.apply(name, &changes).await {
+            Ok(()) => result,
+            Err((step, err)) => result.with_failure(
+                step,
+                &err,
+                "; the calls before it took effect, and a retry of this event completes the update",
+            ),
+        }
+    }
+
+    async fn apply(&self, name: &str, changes: &Changes) -> Result<(), (Step, AwsError)> {
+        for group in &changes.leave {
+            Step::RemoveFromGroup
+                .run(self.iam.remove_user_from_group(name, group))
+                .instrument(info_span!("group", group = group.as_str()))
+                .await
+                .map_err(|e| (Step::RemoveFromGroup, e))?;
+        }
+        for group in &changes.join {
+            Step::AddToGroup
+                .run(self.iam.add_user_to_group(name, group.as_str()))
+                .instrument(info_span!("group", group = group.as_str()))
+                .await
+                .map_err(|e| (Step::AddToGroup, e))?;
+        }
+        if !changes.remove_tags.is_empty() {
+            Step::RemoveTags
+                .run(self.iam.untag_user(name, &changes.remove_tags))
+                .await
+                .map_err(|e| (Step::RemoveTags, e))?;
+        }
+        if !changes.set_tags.is_empty() {
+            // The execution role allows TagUser only with the marker in the request.
+            let mut tags = vec![(MANAGED_BY_TAG.to_string(), MANAGED_BY_VALUE.to_string())];
+            tags.extend(changes.set_tags.iter().cloned());
+            Step::UpdateTags
+                .run(self.iam.tag_user(name, &tags))
+                .await
+                .map_err(|e| (Step::UpdateTags, e))?;
+        }
+        Ok(())
+    }
+}

@@ -68,6 +68,15 @@ END_MARK = "# END policies/self-manage-credentials.json"
 # A set equality, which also catches a removed action: a cfn-lint custom rule
 # (IN) could only say "no other action". Wildcards and the actions the role must
 # never have (iam:DeleteUser, ...) are cfn-lint rules with their own messages.
+# Offboarding reads a leaver's credentials and groups and sets every credential Inactive.
+CREDENTIAL_ACTIONS = (
+    "iam:ListAccessKeys", "iam:UpdateAccessKey", "iam:ListSSHPublicKeys", "iam:UpdateSSHPublicKey",
+    "iam:ListSigningCertificates", "iam:UpdateSigningCertificate", "iam:ListServiceSpecificCredentials",
+    "iam:UpdateServiceSpecificCredential", "iam:ListGroupsForUser",
+)
+DENY_ALL_ARN = "arn:aws:iam::aws:policy/AWSDenyAll"
+# The only tag keys the function may remove (UntagUser): its own.
+UNTAG_KEYS = ["Department", "OffboardedAt"]
 EXPECTED_ACTIONS = {
     "iam:GetAccountPasswordPolicy",
     "iam:ListAccountAliases",
@@ -79,6 +88,11 @@ EXPECTED_ACTIONS = {
     "iam:DeleteLoginProfile",
     "iam:AttachUserPolicy",
     "iam:AddUserToGroup",
+    # Offboarding, update, rehire (README "Leavers and movers").
+    "iam:DetachUserPolicy",
+    "iam:UntagUser",
+    "iam:RemoveUserFromGroup",
+    *CREDENTIAL_ACTIONS,
     "ses:SendEmail",
     "secretsmanager:GetSecretValue",
     "logs:CreateLogStream",
@@ -486,11 +500,16 @@ def check_role_resolved(cfn: dict, params: dict) -> None:
                 require(res != "*" and not res.endswith(":*:*") and "user/*" not in res,
                         f"{a} on {res!r} is too broad ({v})")
         for op, kv in cond(st).items():
-            require(not op.startswith(("ForAnyValue", "ForAllValues")) and not op.endswith("IfExists"),
+            # One exception: the tag keys of UntagUser, a set, with Null false so an
+            # empty set (for which ForAllValues is true) cannot pass.
+            keys_only = (op == "ForAllValues:StringEquals" and set(kv) == {"aws:TagKeys"}
+                         and cond(st).get("Null") == {"aws:TagKeys": "false"})
+            require(keys_only or (not op.startswith(("ForAnyValue", "ForAllValues")) and not op.endswith("IfExists")),
                     f"statement {st.get('Sid')} uses {op}: conditions must be exact ({v})")
 
     for a in ("iam:GetUser", "iam:CreateUser", "iam:TagUser", "iam:CreateLoginProfile",
-              "iam:UpdateLoginProfile", "iam:DeleteLoginProfile", "iam:AttachUserPolicy"):
+              "iam:UpdateLoginProfile", "iam:DeleteLoginProfile", "iam:AttachUserPolicy",
+              "iam:DetachUserPolicy", "iam:UntagUser", *CREDENTIAL_ACTIONS):
         require(only(stmts, a)["Resource"] == users, f"{a} must be limited to {users} ({v})")
 
     create = cond(only(stmts, "iam:CreateUser"))
@@ -508,27 +527,38 @@ def check_role_resolved(cfn: dict, params: dict) -> None:
     require(tag == {"StringEquals": {f"aws:RequestTag/{MARKER_KEY}": MARKER_VALUE}},
             f"iam:TagUser must require aws:RequestTag/{MARKER_KEY}={MARKER_VALUE} ({v}): {tag}")
 
-    for a in ("iam:CreateLoginProfile", "iam:UpdateLoginProfile", "iam:DeleteLoginProfile"):
+    for a in ("iam:CreateLoginProfile", "iam:UpdateLoginProfile", "iam:DeleteLoginProfile", *CREDENTIAL_ACTIONS):
         c = cond(only(stmts, a))
         require(c == {"StringEquals": {f"iam:ResourceTag/{MARKER_KEY}": MARKER_VALUE}},
                 f"{a} must require iam:ResourceTag/{MARKER_KEY}={MARKER_VALUE} ({v}): {c}")
 
     attach = cond(only(stmts, "iam:AttachUserPolicy"))
-    require(attach.get("ArnEquals") == {"iam:PolicyARN": SAMPLE_RESOURCES[POLICY_ID]["Ref"]},
-            f"iam:AttachUserPolicy must require iam:PolicyARN = the self-manage policy ({v}): {attach}")
+    require(attach.get("ArnEquals") == {"iam:PolicyARN": [SAMPLE_RESOURCES[POLICY_ID]["Ref"], DENY_ALL_ARN]},
+            f"iam:AttachUserPolicy must require iam:PolicyARN = the self-manage policy or AWSDenyAll ({v}): {attach}")
     require(attach.get("StringEquals") == {f"iam:ResourceTag/{MARKER_KEY}": MARKER_VALUE},
             f"iam:AttachUserPolicy must require the marker tag on the user ({v})")
+    detach = cond(only(stmts, "iam:DetachUserPolicy"))
+    require(detach == {"ArnEquals": {"iam:PolicyARN": DENY_ALL_ARN},
+                       "StringEquals": {f"iam:ResourceTag/{MARKER_KEY}": MARKER_VALUE}},
+            f"iam:DetachUserPolicy must be limited to AWSDenyAll on marked users ({v}): {detach}")
+    untag = cond(only(stmts, "iam:UntagUser"))
+    require(untag == {"StringEquals": {f"iam:ResourceTag/{MARKER_KEY}": MARKER_VALUE},
+                      "ForAllValues:StringEquals": {"aws:TagKeys": UNTAG_KEYS},
+                      "Null": {"aws:TagKeys": "false"}},
+            f"iam:UntagUser must be limited to the keys {UNTAG_KEYS} of marked users ({v}): {untag}")
 
     groups = [g for g in params["AllowedGroups"].split(",") if g]
     if groups:
-        st = only(stmts, "iam:AddUserToGroup")
         # Partition and account are wildcards (see the template's comment).
         want = sorted([f"arn:*:iam::*:group/{g}" for g in groups]
                       + [f"arn:*:iam::*:group/*/{g}" for g in groups])
-        require(sorted(as_list(st["Resource"])) == want,
-                f"iam:AddUserToGroup must be limited to the allowed groups {want}, got {st['Resource']} ({v})")
+        for a in ("iam:AddUserToGroup", "iam:RemoveUserFromGroup"):
+            st = only(stmts, a)
+            require(sorted(as_list(st["Resource"])) == want and not cond(st),
+                    f"{a} must be limited to the allowed groups {want}, got {st['Resource']} ({v})")
     else:
-        require("iam:AddUserToGroup" not in stmts, f"no groups allowed, yet AddUserToGroup is granted ({v})")
+        for a in ("iam:AddUserToGroup", "iam:RemoveUserFromGroup"):
+            require(a not in stmts, f"no groups allowed, yet {a} is granted ({v})")
 
     ses = only(stmts, "ses:SendEmail")
     require(cond(ses) == {"StringEquals": {"ses:FromAddress": params["SenderEmail"]}},
@@ -569,8 +599,9 @@ def check_function(sam: dict, cfn: dict) -> None:
     rules = [v for v in cfn["Resources"].values() if v["Type"] == "AWS::Events::Rule"]
     require(len(rules) == 1, "expected one EventBridge rule")
     pat = rules[0]["Properties"]["EventPattern"]
-    require(pat == {"source": [{"Ref": "EventSource"}], "detail-type": ["Employee Hired"]},
-            f"the rule must match source=EventSource and detail-type 'Employee Hired', got {pat}")
+    detail_types = ["Employee Hired", "Employee Terminated", "Employee Updated"]
+    require(pat == {"source": [{"Ref": "EventSource"}], "detail-type": detail_types},
+            f"the rule must match source=EventSource and detail-types {detail_types}, got {pat}")
     require(rules[0]["Properties"].get("EventBusName") == {"Ref": "EventBusName"}, "rule must use EventBusName")
 
 
@@ -622,7 +653,10 @@ PARLIAMENT_SUPPRESSIONS = [
     {
         "issue": "UNKNOWN_CONDITION_FOR_ACTION",
         "detail": r"Unknown condition iam:ResourceTag/ManagedBy for action "
-                  r"iam:(CreateLoginProfile|UpdateLoginProfile|DeleteLoginProfile|AttachUserPolicy)",
+                  r"iam:(CreateLoginProfile|UpdateLoginProfile|DeleteLoginProfile|AttachUserPolicy|DetachUserPolicy|"
+                  r"UntagUser|ListAccessKeys|UpdateAccessKey|ListSSHPublicKeys|UpdateSSHPublicKey|"
+                  r"ListSigningCertificates|UpdateSigningCertificate|ListServiceSpecificCredentials|"
+                  r"UpdateServiceSpecificCredential|ListGroupsForUser)",
         "files": r"<resolved>/(full|minimal)-OnboardingExecutionRole-onboarding\.json",
         "reason": "parliament only consults the condition keys of the Actions table, not those of the "
                   "resource type; the IAM 'user' resource type lists iam:ResourceTag/${TagKey} "

@@ -132,7 +132,7 @@ def expect_finding(name, result, message):
     ("wildcard in the conditional statement", "Action: iam:AddUserToGroup", "Action: iam:AddUser*",
      "wildcard action"),
     ("DeleteUser", "Action: iam:GetUser", "Action: [iam:GetUser, iam:DeleteUser]", "never be granted"),
-    ("DetachUserPolicy", "Action: iam:AttachUserPolicy", "Action: [iam:AttachUserPolicy, iam:DetachUserPolicy]",
+    ("DeleteAccessKey", "Action: iam:AttachUserPolicy", "Action: [iam:AttachUserPolicy, iam:DeleteAccessKey]",
      "never be granted"),
     ("Deny statement", "              - Sid: ReadAccountSettings\n                Effect: Allow",
      "              - Sid: ReadAccountSettings\n                Effect: Deny", "must be an Allow"),
@@ -202,15 +202,30 @@ def test_a_malformed_custom_rule_fails_the_lint(tmp_path):
     ("users on every path", "Action: iam:CreateUser\n                " + USERS,
      "Action: iam:CreateUser\n                Resource: !Sub arn:${AWS::Partition}:iam::${AWS::AccountId}:user/*",
      "too broad"),
-    ("login profile without marker", "                Condition:\n                  StringEquals:\n"
+    ("login profile without marker", "  - iam:DeleteLoginProfile\n                " + USERS + "\n"
+     "                Condition:\n                  StringEquals:\n"
      "                    iam:ResourceTag/ManagedBy: iam-onboarding\n\n",
-     "\n", "iam:ResourceTag/ManagedBy"),
-    ("IfExists loophole", "                Condition:\n                  StringEquals:\n"
+     "  - iam:DeleteLoginProfile\n                " + USERS + "\n\n", "iam:ResourceTag/ManagedBy"),
+    ("IfExists loophole", "  - iam:DeleteLoginProfile\n                " + USERS + "\n"
+     "                Condition:\n                  StringEquals:\n"
      "                    iam:ResourceTag/ManagedBy: iam-onboarding\n\n",
+     "  - iam:DeleteLoginProfile\n                " + USERS + "\n"
      "                Condition:\n                  StringEqualsIfExists:\n"
      "                    iam:ResourceTag/ManagedBy: iam-onboarding\n\n", "must be exact"),
-    ("any policy attachable", "                  ArnEquals:\n                    iam:PolicyARN: !Ref SelfManageCredentialsPolicy\n",
-     "", "iam:PolicyARN"),
+    ("credentials of unmarked users", "  - iam:ListGroupsForUser\n                " + USERS + "\n"
+     "                Condition:\n                  StringEquals:\n"
+     "                    iam:ResourceTag/ManagedBy: iam-onboarding\n\n",
+     "  - iam:ListGroupsForUser\n                " + USERS + "\n\n", "iam:ResourceTag/ManagedBy"),
+    ("any policy attachable", "                    iam:PolicyARN:\n                      - !Ref SelfManageCredentialsPolicy\n"
+     "                      - !Sub arn:${AWS::Partition}:iam::aws:policy/AWSDenyAll\n",
+     "                    iam:PolicyARN: \"*\"\n", "iam:PolicyARN"),
+    ("any policy detachable", "                    iam:PolicyARN: !Sub arn:${AWS::Partition}:iam::aws:policy/AWSDenyAll\n",
+     "                    iam:PolicyARN: \"*\"\n", "AWSDenyAll on marked users"),
+    ("any tag removable", "                      - Department\n                      - OffboardedAt\n",
+     "                      - Department\n                      - OffboardedAt\n                      - ManagedBy\n",
+     "iam:UntagUser must be limited"),
+    ("untag with an empty key set", '                  "Null":\n                    aws:TagKeys: "false"\n', "",
+     "must be exact"),
     ("create without boundary", "                  - StringEquals:\n                      aws:RequestTag/ManagedBy: iam-onboarding\n"
      "                    ArnEquals:\n                      iam:PermissionsBoundary: !Ref PermissionsBoundaryArn\n",
      "                  - StringEquals:\n                      aws:RequestTag/ManagedBy: iam-onboarding\n",
@@ -220,9 +235,12 @@ def test_a_malformed_custom_rule_fails_the_lint(tmp_path):
      "                      aws:RequestTag/ManagedBy: iam-onboarding\n",
      "iam:PermissionsBoundary: !Ref PermissionsBoundaryArn\n                  - StringLike:\n"
      "                      aws:RequestTag/ManagedBy: \"*\"\n", "aws:RequestTag/ManagedBy"),
-    ("any group", 'Resource: !Split\n                    - ","',
-     'Resource: !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:group/*"\n                  Unused: !Split\n'
-     '                    - ","', "allowed groups"),
+    ("any group", 'Action: iam:AddUserToGroup\n                  Resource: !Split\n                    - ","',
+     'Action: iam:AddUserToGroup\n                  Resource: !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:group/*"\n'
+     '                  Unused: !Split\n                    - ","', "allowed groups"),
+    ("remove from any group", 'Action: iam:RemoveUserFromGroup\n                  Resource: !Split\n                    - ","',
+     'Action: iam:RemoveUserFromGroup\n                  Resource: !Sub "arn:${AWS::Partition}:iam::${AWS::AccountId}:group/*"\n'
+     '                  Unused: !Split\n                    - ","', "allowed groups"),
     ("any sender", "                    ses:FromAddress: !Ref SenderEmail\n",
      "                    ses:FromAddress: \"*\"\n", "ses:FromAddress"),
     ("any secret", "Resource: !Ref WebhookSecret",

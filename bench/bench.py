@@ -448,7 +448,9 @@ def round_trip_depth(reqs: list[ProxiedRequest], delay_s: float) -> int:
 def start_moto(children: Children, moto_server: str, logdir: Path) -> tuple[subprocess.Popen, int]:
     port = free_port()
     out = open(logdir / "moto.log", "wb")
-    proc = children.spawn([moto_server, "-H", "127.0.0.1", "-p", str(port)], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    # AWS managed policies (AWSDenyAll, which offboarding attaches) exist in moto only with this.
+    env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
+    proc = children.spawn([moto_server, "-H", "127.0.0.1", "-p", str(port)], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
     deadline = now() + 30
     while True:
         try:

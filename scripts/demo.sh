@@ -27,7 +27,8 @@ wait_port() {
 }
 
 moto_port=$(free_port)
-setsid .venv/bin/moto_server -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
+# AWS managed policies (AWSDenyAll, which offboarding attaches) exist in moto only with this.
+MOTO_IAM_LOAD_MANAGED_POLICIES=true setsid .venv/bin/moto_server -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
 pids+=($!)
 wait_port "$moto_port" 60
 endpoint="http://127.0.0.1:$moto_port"

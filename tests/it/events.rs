@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::leavers::{access_problems, give_credentials};
 use crate::world::{SENDER, WEBHOOK_SECRET, World};
 use test_support::free_port;
 use test_support::tag;
@@ -28,6 +29,7 @@ struct Expected {
     error_type: Option<String>,
     field: Option<String>,
     sign: Option<Signing>,
+    give_credentials: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -176,6 +178,15 @@ async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
         .send()
         .await
         .unwrap();
+    // A user under the path that the function does not manage (no marker): never touched.
+    world
+        .iam()
+        .create_user()
+        .user_name("contractor.bob")
+        .path("/employees/")
+        .send()
+        .await
+        .unwrap();
     let dir = std::env::temp_dir().join(format!("iam-onboarding-events-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let env_file = dir.join("function.env");
@@ -227,6 +238,9 @@ async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
             sign(&data_file, signing, &signed);
             data_file = signed;
         }
+        if let Some(name) = &want.give_credentials {
+            give_credentials(&world.iam(), name).await;
+        }
         let output = watch.invoke(&data_file);
         let stdout = String::from_utf8_lossy(&output.stdout).to_string();
         let stderr = String::from_utf8_lossy(&output.stderr).to_string();
@@ -269,6 +283,18 @@ async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
                     "rejected field {} instead of {field}",
                     body["results"][0]["error"]["field"]
                 ));
+            }
+            // Offboarded: read back from IAM (the terminated sample's user holds every credential kind).
+            for result in body["results"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|r| r["status"] == "offboarded")
+            {
+                let name = result["username"].as_str().unwrap();
+                for problem in access_problems(&world.iam(), name).await {
+                    problems.push(format!("{name} offboarded, but {problem}"));
+                }
             }
             for result in body["results"]
                 .as_array()
@@ -324,6 +350,14 @@ async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
     if statuses(&repeat["results"]) != ["already_onboarded"] || world.moto.emails().len() != emails
     {
         failures.push(format!("repeat of direct-single.json: {repeat}"));
+    }
+    let bob = world.moto.user("contractor.bob").unwrap();
+    if bob["tags"].as_array().is_some_and(|t| !t.is_empty())
+        || bob["attached_managed_policies"]
+            .as_array()
+            .is_some_and(|p| !p.is_empty())
+    {
+        failures.push(format!("the unmanaged user was changed: {bob}"));
     }
     drop(watch);
     let _ = std::fs::remove_dir_all(&dir);

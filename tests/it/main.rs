@@ -2,6 +2,7 @@
 //! one private server per test. `make test` installs moto into `.venv`.
 
 mod events;
+mod leavers;
 mod logs;
 mod onboarding;
 mod webhook;

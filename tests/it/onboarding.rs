@@ -87,15 +87,7 @@ async fn onboards_one_employee_with_a_strict_password_policy() {
         password.chars().any(|c| c.is_ascii_digit())
             && password.chars().any(|c| !c.is_ascii_alphanumeric())
     );
-    let groups = world
-        .iam()
-        .list_groups_for_user()
-        .user_name("jane.doe")
-        .send()
-        .await
-        .unwrap();
-    let names: Vec<&str> = groups.groups().iter().map(|g| g.group_name()).collect();
-    assert_eq!(names, ["developers"]);
+    assert_eq!(world.group_names("jane.doe").await, ["developers"]);
     let html = &world.moto.emails()[0].html;
     assert!(
         html.contains("https://123456789012.signin.aws.amazon.com/console"),

@@ -114,6 +114,24 @@ impl World {
             .expect("delete group");
     }
 
+    /// The names of the groups `user` is in, sorted.
+    pub async fn group_names(&self, user: &str) -> Vec<String> {
+        let groups = self
+            .iam()
+            .list_groups_for_user()
+            .user_name(user)
+            .send()
+            .await
+            .expect("list groups");
+        let mut names: Vec<String> = groups
+            .groups()
+            .iter()
+            .map(|g| g.group_name().to_string())
+            .collect();
+        names.sort_unstable();
+        names
+    }
+
     /// Sets a strict account password policy.
     pub async fn strict_password_policy(&self, minimum_length: i32) {
         self.iam()

@@ -1,6 +1,7 @@
 //! Test harness for the workspace's test suites: a private moto server per test
-//! (started on a free loopback port, stopped on drop), SDK settings that can only
-//! reach it, and the tools `make test` installs into the project's `.venv`.
+//! (started on a free loopback port, stopped on drop, with AWS managed policies and
+//! the service-specific credential calls of `moto-iam-extras.py`), SDK settings
+//! that can only reach it, and the tools `make test` installs into the project's `.venv`.
 
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -71,8 +72,14 @@ impl Moto {
     /// Starts moto and waits until it answers.
     pub fn start() -> Self {
         let port = free_port();
-        let child = Command::new(moto_executable())
+        // moto_server's own Python runs it with the IAM calls moto lacks (moto-iam-extras.py).
+        let python = PathBuf::from(moto_executable()).with_file_name("python");
+        let extras = workspace_root().join("crates/test-support/moto-iam-extras.py");
+        let child = Command::new(python)
+            .arg(extras)
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            // AWS managed policies (AWSDenyAll, which offboarding attaches) exist only with this.
+            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -1,0 +1,297 @@
+//! Leavers and movers against the emulator: a user gets every kind of
+//! credential and group an employee can have, then is offboarded, updated or
+//! rehired, and IAM is read back.
+
+use aws_sdk_iam::Client;
+use aws_sdk_iam::types::StatusType;
+use serde_json::{Value, json};
+
+use crate::world::{World, invoke};
+use test_support::tag;
+
+pub const DENY_ALL: &str = "arn:aws:iam::aws:policy/AWSDenyAll";
+/// A group outside ALLOWED_GROUPS, which offboarding and update must leave alone.
+pub const OTHER_GROUP: &str = "contractors";
+
+fn jane() -> Value {
+    json!({"email": "jane.doe@example.com", "username": "jane.doe", "givenName": "Jane",
+           "employeeId": "E-1042", "department": "Engineering", "groups": ["developers", "readers"],
+           "tags": {"CostCenter": "4410"}})
+}
+
+async fn status_of(app: &iam_onboarding::handler::App, payload: Value) -> String {
+    let response = invoke(app, payload).await.expect("direct invoke answers");
+    response["results"][0]["status"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no status in {response}"))
+        .to_string()
+}
+
+/// What an employee does after onboarding: an access key, an SSH key, a signing
+/// certificate, a CodeCommit credential, and a group outside the allow-list
+/// (created when missing).
+pub async fn give_credentials(iam: &Client, name: &str) {
+    iam.create_access_key()
+        .user_name(name)
+        .send()
+        .await
+        .expect("access key");
+    iam.upload_ssh_public_key()
+        .user_name(name)
+        .ssh_public_key_body(include_str!("fixtures/ssh-public-key.pub"))
+        .send()
+        .await
+        .expect("ssh key");
+    iam.upload_signing_certificate()
+        .user_name(name)
+        .certificate_body(include_str!("fixtures/signing-certificate.pem"))
+        .send()
+        .await
+        .expect("signing certificate");
+    iam.create_service_specific_credential()
+        .user_name(name)
+        .service_name("codecommit.amazonaws.com")
+        .send()
+        .await
+        .expect("service-specific credential");
+    let _ = iam.create_group().group_name(OTHER_GROUP).send().await;
+    iam.add_user_to_group()
+        .user_name(name)
+        .group_name(OTHER_GROUP)
+        .send()
+        .await
+        .expect("join the other group");
+}
+
+/// What is wrong with `name` as an offboarded user (empty when nothing):
+/// console access, an active credential, AWSDenyAll missing, an allowed group
+/// left, the other group gone, or the status tags missing.
+pub async fn access_problems(iam: &Client, name: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    if iam.get_login_profile().user_name(name).send().await.is_ok() {
+        problems.push("a login profile (console access) remains".to_string());
+    }
+    let active = |s: &StatusType| *s == StatusType::Active;
+    let keys = iam.list_access_keys().user_name(name).send().await.unwrap();
+    let ssh = iam
+        .list_ssh_public_keys()
+        .user_name(name)
+        .send()
+        .await
+        .unwrap();
+    let certificates = iam
+        .list_signing_certificates()
+        .user_name(name)
+        .send()
+        .await
+        .unwrap();
+    let service = iam
+        .list_service_specific_credentials()
+        .user_name(name)
+        .send()
+        .await
+        .unwrap();
+    let counts = [
+        (
+            "access key",
+            keys.access_key_metadata().len(),
+            keys.access_key_metadata()
+                .iter()
+                .filter(|k| k.status().is_some_and(active))
+                .count(),
+        ),
+        (
+            "SSH key",
+            ssh.ssh_public_keys().len(),
+            ssh.ssh_public_keys()
+                .iter()
+                .filter(|k| active(k.status()))
+                .count(),
+        ),
+        (
+            "certificate",
+            certificates.certificates().len(),
+            certificates
+                .certificates()
+                .iter()
+                .filter(|c| active(c.status()))
+                .count(),
+        ),
+        (
+            "service credential",
+            service.service_specific_credentials().len(),
+            service
+                .service_specific_credentials()
+                .iter()
+                .filter(|c| active(c.status()))
+                .count(),
+        ),
+    ];
+    for (kind, total, still_active) in counts {
+        if total == 0 || still_active > 0 {
+            problems.push(format!(
+                "{kind}s: {total} kept, {still_active} still active"
+            ));
+        }
+    }
+    let attached = iam
+        .list_attached_user_policies()
+        .user_name(name)
+        .send()
+        .await
+        .unwrap();
+    if !attached
+        .attached_policies()
+        .iter()
+        .any(|p| p.policy_arn() == Some(DENY_ALL))
+    {
+        problems.push("AWSDenyAll is not attached".to_string());
+    }
+    let groups = iam
+        .list_groups_for_user()
+        .user_name(name)
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<&str> = groups.groups().iter().map(|g| g.group_name()).collect();
+    if names != [OTHER_GROUP] {
+        problems.push(format!("groups {names:?}: expected only {OTHER_GROUP}"));
+    }
+    let user = iam.get_user().user_name(name).send().await.unwrap();
+    let tags = user.user().map(|u| u.tags().to_vec()).unwrap_or_default();
+    let value = |key: &str| {
+        tags.iter()
+            .find(|t| t.key() == key)
+            .map(|t| t.value().to_string())
+    };
+    if value("OnboardingStatus").as_deref() != Some("offboarded") || value("OffboardedAt").is_none()
+    {
+        problems.push(format!(
+            "tags {tags:?}: expected OnboardingStatus=offboarded and OffboardedAt"
+        ));
+    }
+    problems
+}
+
+#[tokio::test]
+async fn offboarding_ends_every_access_and_leaves_other_groups() {
+    let world = World::new().await;
+    let app = world.app(&[]);
+    assert_eq!(
+        status_of(&app, json!({"employee": jane()})).await,
+        "created"
+    );
+    give_credentials(&world.iam(), "jane.doe").await;
+
+    let leaver = json!({"action": "offboard", "employee": {"email": "jane.doe@example.com", "employeeId": "E-1042"}});
+    assert_eq!(status_of(&app, leaver.clone()).await, "offboarded");
+    assert_eq!(
+        access_problems(&world.iam(), "jane.doe").await,
+        Vec::<String>::new()
+    );
+    assert_eq!(status_of(&app, leaver).await, "already_offboarded");
+
+    let stranger = json!({"action": "offboard", "employee": {"email": "nobody@example.com"}});
+    assert_eq!(status_of(&app, stranger).await, "not_found");
+}
+
+#[tokio::test]
+async fn an_update_moves_allowed_groups_and_rewrites_tags() {
+    let world = World::new().await;
+    let app = world.app(&[]);
+    assert_eq!(
+        status_of(&app, json!({"employee": jane()})).await,
+        "created"
+    );
+    world
+        .iam()
+        .create_group()
+        .group_name(OTHER_GROUP)
+        .send()
+        .await
+        .unwrap();
+    world
+        .iam()
+        .add_user_to_group()
+        .user_name("jane.doe")
+        .group_name(OTHER_GROUP)
+        .send()
+        .await
+        .unwrap();
+
+    let mut moved = jane();
+    moved["groups"] = json!(["readers"]);
+    moved["department"] = json!("Sales");
+    moved["tags"] = json!({"CostCenter": "5520"});
+    let update = json!({"action": "update", "employee": moved});
+    assert_eq!(status_of(&app, update.clone()).await, "updated");
+
+    assert_eq!(
+        world.group_names("jane.doe").await,
+        [OTHER_GROUP, "readers"]
+    );
+    let user = world.moto.user("jane.doe").unwrap();
+    assert_eq!(tag(&user, "Department"), Some("Sales"));
+    assert_eq!(tag(&user, "CostCenter"), Some("5520"));
+    assert_eq!(tag(&user, "OnboardingStatus"), Some("complete"));
+    assert_eq!(status_of(&app, update).await, "unchanged");
+}
+
+#[tokio::test]
+async fn a_rehire_lifts_the_deny_and_mails_a_new_password() {
+    let world = World::new().await;
+    let app = world.app(&[]);
+    assert_eq!(
+        status_of(&app, json!({"employee": jane()})).await,
+        "created"
+    );
+    give_credentials(&world.iam(), "jane.doe").await;
+    let leaver = json!({"action": "offboard", "employee": {"email": "jane.doe@example.com", "employeeId": "E-1042"}});
+    assert_eq!(status_of(&app, leaver).await, "offboarded");
+
+    assert_eq!(
+        status_of(&app, json!({"employee": jane()})).await,
+        "created"
+    );
+    let user = world.moto.user("jane.doe").unwrap();
+    assert_eq!(tag(&user, "OnboardingStatus"), Some("complete"));
+    assert_eq!(tag(&user, "OffboardedAt"), None);
+    let attached = world
+        .iam()
+        .list_attached_user_policies()
+        .user_name("jane.doe")
+        .send()
+        .await
+        .unwrap();
+    let arns: Vec<&str> = attached
+        .attached_policies()
+        .iter()
+        .filter_map(|p| p.policy_arn())
+        .collect();
+    assert_eq!(arns, [world.policy_arn.as_str()], "AWSDenyAll is detached");
+    let emails: Vec<_> = world
+        .moto
+        .emails()
+        .into_iter()
+        .filter(|e| e.to == ["jane.doe@example.com"])
+        .collect();
+    assert_eq!(emails.len(), 2, "a welcome email on hire and on rehire");
+    assert_eq!(
+        user["password"].as_str(),
+        Some(emails[1].password().as_str()),
+        "the new password works"
+    );
+    let keys = world
+        .iam()
+        .list_access_keys()
+        .user_name("jane.doe")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        keys.access_key_metadata()
+            .iter()
+            .all(|k| k.status() == Some(&StatusType::Inactive)),
+        "old keys stay inactive"
+    );
+}

@@ -1,6 +1,7 @@
 //! Configuration from the environment, checked once at start-up.
 
 use crate::hr::{Email, GroupName, UserPath};
+use crate::hygiene::SweepSettings;
 
 /// Everything the function needs to know about where and how it may onboard.
 #[derive(Debug, Clone)]
@@ -23,6 +24,8 @@ pub struct Config {
     pub webhook_secret_arn: Option<String>,
     /// EventBridge `source` accepted for `Employee Hired` events (`EVENTBRIDGE_SOURCE`).
     pub eventbridge_source: Option<String>,
+    /// The credential sweep's thresholds and rails (`PASSWORD_TTL_HOURS`, …; see [`SweepSettings`]).
+    pub sweep: SweepSettings,
 }
 
 /// A configuration variable that is missing or invalid.
@@ -110,6 +113,7 @@ impl Config {
             ses_configuration_set: get("SES_CONFIGURATION_SET"),
             webhook_secret_arn,
             eventbridge_source: get("EVENTBRIDGE_SOURCE"),
+            sweep: SweepSettings::from_lookup(&get)?,
         })
     }
 }

@@ -11,6 +11,7 @@ pub mod aws;
 pub mod config;
 pub mod handler;
 pub mod hr;
+pub mod hygiene;
 pub mod lifecycle;
 pub mod logging;
 pub mod onboarding;

@@ -15,6 +15,8 @@ pub struct ExistingUser {
     pub path: String,
     /// The user's tags, as key–value pairs.
     pub tags: Vec<(String, String)>,
+    /// When the user last signed in with their password (unix seconds); `None` when never.
+    pub password_last_used: Option<i64>,
 }
 
 impl ExistingUser {
@@ -76,7 +78,7 @@ pub struct Credential {
 /// The IAM adapter.
 #[derive(Debug, Clone)]
 pub struct Iam {
-    client: Client,
+    pub(super) client: Client,
 }
 
 fn to_tags(tags: &[(String, String)]) -> Result<Vec<Tag>, AwsError> {
@@ -175,6 +177,7 @@ impl Iam {
                     .iter()
                     .map(|t| (t.key().to_string(), t.value().to_string()))
                     .collect(),
+                password_last_used: u.password_last_used().map(|d| d.secs()),
             })),
             Err(err) if err.is("NoSuchEntity") => Ok(None),
             Err(err) => Err(err),

@@ -3,9 +3,11 @@
 //! and the SDK configuration they share ([`sdk`]).
 
 pub mod iam;
+pub mod iam_hygiene;
 pub mod sdk;
 pub mod secrets;
 pub mod ses;
+pub mod sns;
 
 use std::future::Future;
 use std::time::Duration;

@@ -55,6 +55,13 @@ pub const STATUS_FAILED: &str = "failed";
 pub const STATUS_COMPLETE: &str = "complete";
 /// Status once every access of a leaver was ended.
 pub const STATUS_OFFBOARDED: &str = "offboarded";
+/// Status after the credential sweep removed a one-time password nobody used.
+pub const STATUS_EXPIRED: &str = "expired";
+/// Tag key holding when the sweep last sent an MFA reminder (unix seconds).
+pub const MFA_REMINDED_AT_TAG: &str = "MfaReminderSentAt";
+/// Tag key the sweep reads the employee's address from for MFA reminders
+/// (the function itself stores only [`EMAIL_HASH_TAG`]).
+pub const CONTACT_EMAIL_TAG: &str = "ContactEmail";
 /// A `pending` user whose attempt started less than this long ago is being
 /// onboarded by another invocation right now (the function times out after 60 s).
 pub const IN_PROGRESS_SECONDS: i64 = 120;
@@ -236,6 +243,7 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            password_last_used: None,
         }
     }
 

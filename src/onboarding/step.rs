@@ -1,4 +1,5 @@
-//! The steps of a workflow: one name for logs, results and the dry-run plan.
+//! The steps of the workflows (onboarding, the credential sweep, resend): one
+//! name for logs, results and the dry-run plan.
 
 use std::fmt;
 use std::future::Future;
@@ -59,6 +60,37 @@ pub enum Step {
     UpdateTags,
     /// Update: `UntagUser` of the function's own keys the record no longer has.
     RemoveTags,
+    /// `GenerateCredentialReport` until ready, then `GetCredentialReport` (sweep).
+    ReadCredentialReport,
+    /// `DeleteLoginProfile` of a one-time password nobody used (sweep, rule 1).
+    ExpirePassword,
+    /// `TagUser` with `OnboardingStatus=expired` (sweep, rule 1).
+    MarkExpired,
+    /// `SendEmail` with the MFA steps (sweep, rule 2).
+    SendMfaReminder,
+    /// `TagUser` with `MfaReminderSentAt` (sweep, rule 2).
+    MarkReminded,
+    /// The `List*` calls before a deletion (sweep, rule 3).
+    ListUserAttachments,
+    /// `DeleteAccessKey`, `DeleteSSHPublicKey`, `DeleteSigningCertificate` or
+    /// `DeleteServiceSpecificCredential`, once per credential (sweep, rule 3).
+    DeleteCredential,
+    /// `DeactivateMFADevice` (and `DeleteVirtualMFADevice`), once per device.
+    RemoveMfaDevice,
+    /// `DetachUserPolicy`, once per managed policy.
+    DetachPolicy,
+    /// `DeleteUserPolicy`, once per inline policy.
+    DeleteInlinePolicy,
+    /// `DeleteUser` (sweep, rule 3).
+    DeleteUser,
+    /// `ListAccessKeys` (sweep, rule 4).
+    ListAccessKeys,
+    /// `GetAccessKeyLastUsed`: the report may be hours old (sweep, rule 4).
+    CheckKeyLastUsed,
+    /// `UpdateAccessKey Status=Inactive` (sweep, rule 4).
+    DeactivateAccessKey,
+    /// `Publish` of the sweep's summary to `NOTIFY_TOPIC_ARN`.
+    PublishSummary,
 }
 
 impl Step {
@@ -88,6 +120,21 @@ impl Step {
             Step::MarkOffboarded => "mark_offboarded",
             Step::UpdateTags => "update_tags",
             Step::RemoveTags => "remove_tags",
+            Step::ReadCredentialReport => "read_credential_report",
+            Step::ExpirePassword => "expire_password",
+            Step::MarkExpired => "mark_expired",
+            Step::SendMfaReminder => "send_mfa_reminder",
+            Step::MarkReminded => "mark_reminded",
+            Step::ListUserAttachments => "list_user_attachments",
+            Step::DeleteCredential => "delete_credential",
+            Step::RemoveMfaDevice => "remove_mfa_device",
+            Step::DetachPolicy => "detach_policy",
+            Step::DeleteInlinePolicy => "delete_inline_policy",
+            Step::DeleteUser => "delete_user",
+            Step::ListAccessKeys => "list_access_keys",
+            Step::CheckKeyLastUsed => "check_key_last_used",
+            Step::DeactivateAccessKey => "deactivate_access_key",
+            Step::PublishSummary => "publish_summary",
         }
     }
 
@@ -101,12 +148,16 @@ impl Step {
             | Step::MarkComplete
             | Step::MarkFailed
             | Step::MarkOffboarded
-            | Step::UpdateTags => "TagUser",
+            | Step::UpdateTags
+            | Step::MarkExpired
+            | Step::MarkReminded => "TagUser",
             Step::CreateLoginProfile => "CreateLoginProfile",
             Step::AttachPolicy | Step::DenyAll => "AttachUserPolicy",
             Step::AddToGroup => "AddUserToGroup",
-            Step::SendEmail => "SendEmail",
-            Step::UndoLoginProfile | Step::RemoveLoginProfile => "DeleteLoginProfile",
+            Step::SendEmail | Step::SendMfaReminder => "SendEmail",
+            Step::UndoLoginProfile | Step::RemoveLoginProfile | Step::ExpirePassword => {
+                "DeleteLoginProfile"
+            }
             Step::LiftDeny => "DetachUserPolicy",
             Step::ClearOffboarded | Step::RemoveTags => "UntagUser",
             Step::ListCredentials => {
@@ -117,6 +168,19 @@ impl Step {
             }
             Step::ListGroups => "ListGroupsForUser",
             Step::RemoveFromGroup => "RemoveUserFromGroup",
+            Step::ReadCredentialReport => "GetCredentialReport",
+            Step::ListUserAttachments => "ListAccessKeys",
+            Step::DeleteCredential => {
+                "DeleteAccessKey/DeleteSSHPublicKey/DeleteSigningCertificate/DeleteServiceSpecificCredential"
+            }
+            Step::RemoveMfaDevice => "DeactivateMFADevice",
+            Step::DetachPolicy => "DetachUserPolicy",
+            Step::DeleteInlinePolicy => "DeleteUserPolicy",
+            Step::DeleteUser => "DeleteUser",
+            Step::ListAccessKeys => "ListAccessKeys",
+            Step::CheckKeyLastUsed => "GetAccessKeyLastUsed",
+            Step::DeactivateAccessKey => "UpdateAccessKey",
+            Step::PublishSummary => "Publish",
         }
     }
 
@@ -136,6 +200,16 @@ impl Step {
             }
         }
         result
+    }
+}
+
+impl Step {
+    /// [`Step::run`], with the step attached to the error.
+    pub async fn attempt<T>(
+        self,
+        call: impl Future<Output = Result<T, AwsError>>,
+    ) -> Result<T, (Step, AwsError)> {
+        self.run(call).await.map_err(|e| (self, e))
     }
 }
 

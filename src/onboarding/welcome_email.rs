@@ -49,13 +49,10 @@ impl WelcomeEmail<'_> {
             user = self.username,
             password = self.password.expose(),
         );
-        for (number, step) in steps.iter().enumerate() {
-            text.push_str(&format!("  {}. {step}\n", number + 1));
-        }
-        text.push_str(&format!("\n{cli_hint}\n\n{closing}\n"));
+        let (step_lines, items) = numbered_steps(&steps);
+        text.push_str(&format!("{step_lines}\n{cli_hint}\n\n{closing}\n"));
 
         let e = html_escape;
-        let items: String = steps.iter().map(|s| format!("<li>{}</li>", e(s))).collect();
         let html = format!(
             "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>{subject}</title></head><body>\
 <p>{greeting}</p><p>An AWS account has been created for you.</p>\
@@ -77,6 +74,20 @@ impl WelcomeEmail<'_> {
             html,
         }
     }
+}
+
+/// Numbered steps as plain-text lines (`  1. …`) and as HTML `<li>` items (escaped).
+pub fn numbered_steps(steps: &[&str]) -> (String, String) {
+    let text = steps
+        .iter()
+        .enumerate()
+        .map(|(number, step)| format!("  {}. {step}\n", number + 1))
+        .collect();
+    let html = steps
+        .iter()
+        .map(|s| format!("<li>{}</li>", html_escape(s)))
+        .collect();
+    (text, html)
 }
 
 /// Escapes the five HTML-significant characters.

@@ -295,3 +295,42 @@ async fn a_rehire_lifts_the_deny_and_mails_a_new_password() {
         "old keys stay inactive"
     );
 }
+
+#[tokio::test]
+async fn eventbridge_failures_name_the_action_and_the_reason() {
+    let world = World::new().await;
+    let app = world.app(&[]);
+    let event = |detail_type: &str, detail: Value| {
+        json!({"version": "0", "id": "e1", "detail-type": detail_type, "source": "com.example.hr",
+               "account": "123456789012", "time": "2026-11-28T17:00:00Z", "region": "us-east-1",
+               "resources": [], "detail": detail})
+    };
+    let error_type = |result: Result<Value, iam_onboarding::handler::HandlerError>| {
+        lambda_runtime::Diagnostic::from(result.expect_err("the event fails")).error_type
+    };
+    let unknown = event(
+        "Employee Terminated",
+        json!({"email": "nobody@example.com"}),
+    );
+    assert_eq!(error_type(invoke(&app, unknown).await), "UserNotFound");
+    world
+        .iam()
+        .create_user()
+        .user_name("bob")
+        .path("/employees/")
+        .send()
+        .await
+        .unwrap();
+    let unmanaged = event("Employee Updated", json!({"email": "bob@example.com"}));
+    assert_eq!(error_type(invoke(&app, unmanaged).await), "UserConflict");
+    let mismatch = event(
+        "Employee Terminated",
+        json!({"action": "update", "employee": {"email": "bob@example.com"}}),
+    );
+    assert_eq!(error_type(invoke(&app, mismatch).await), "InvalidRequest");
+    assert!(
+        world.moto.user("bob").unwrap()["tags"]
+            .as_array()
+            .is_none_or(|t| t.is_empty())
+    );
+}

@@ -152,6 +152,19 @@ async fn http_status_codes_follow_the_contract() {
         (status, response["error"]["code"].as_str()),
         (413, Some("PayloadTooLarge"))
     );
+    let leaver =
+        |email: &str| json!({"action": "offboard", "employee": {"email": email}}).to_string();
+    let (status, response) = send(leaver("gone@example.com")).await;
+    assert_eq!(
+        (status, response["results"][0]["status"].as_str()),
+        (404, Some("not_found"))
+    );
+    let (status, response) = send(leaver("ok@example.com")).await;
+    assert_eq!(
+        (status, response["results"][0]["status"].as_str()),
+        (200, Some("offboarded")),
+        "{response}"
+    );
     assert_eq!(world.moto.user_names().len(), 2, "only taken and ok@ exist");
 }
 

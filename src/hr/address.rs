@@ -2,29 +2,32 @@
 
 use std::fmt;
 
-/// An email address that SES accepts as a destination (ASCII, `local@domain.tld`).
+/// An email address that SES accepts as a destination: an ASCII local part and
+/// a domain in its ASCII (Punycode) form, `local@domain.tld`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Email(String);
 
 impl Email {
-    /// Checks the address syntax: one `@`, a dot-atom local part of at most 64
-    /// characters, a domain of at least two DNS labels and an alphabetic TLD.
+    /// Checks the address syntax: one `@`; a dot-atom local part of at most 64 ASCII
+    /// characters (SES's v1 API cannot send to a non-ASCII local part); a domain in
+    /// Unicode or Punycode form, converted to ASCII with UTS #46 (the `idna` crate,
+    /// STD3 rules, DNS lengths), of at least two labels ending in an alphabetic or
+    /// internationalised (`xn--`) top-level domain; at most 254 characters in all.
     pub fn parse(raw: &str) -> Result<Self, String> {
         let value = raw.trim();
         if value.is_empty() {
             return Err("must not be empty".into());
         }
-        if value.len() > 254 {
+        // Bounds the IDNA work; the real limit is checked on the ASCII form below.
+        if value.chars().count() > 1024 {
             return Err("must be at most 254 characters".into());
-        }
-        if !value.is_ascii() {
-            return Err(
-                "must contain only ASCII characters (use the punycode form of the domain)".into(),
-            );
         }
         let (local, domain) = value.split_once('@').ok_or("must contain an @")?;
         if domain.contains('@') {
             return Err("must contain exactly one @".into());
+        }
+        if !local.is_ascii() {
+            return Err("the part before @ must be ASCII: Amazon SES (v1 API) cannot send to an address whose local part has non-ASCII characters".into());
         }
         let atext = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~".contains(c);
         if local.is_empty() || local.len() > 64 {
@@ -36,6 +39,8 @@ impl Email {
         {
             return Err("the part before @ has a character or dot that is not allowed".into());
         }
+        let domain = idna::domain_to_ascii_strict(domain)
+            .map_err(|_| "the domain is not a valid host name (checked with IDNA / UTS #46)")?;
         let labels: Vec<&str> = domain.split('.').collect();
         if labels.len() < 2 {
             return Err("the domain must have at least two labels, like example.com".into());
@@ -51,13 +56,19 @@ impl Email {
             return Err("the domain is not a valid host name".into());
         }
         let tld = labels[labels.len() - 1];
-        if tld.len() < 2 || !tld.chars().all(|c| c.is_ascii_alphabetic()) {
+        let idn_tld = tld.starts_with("xn--");
+        if tld.len() < 2 || !(idn_tld || tld.chars().all(|c| c.is_ascii_alphabetic())) {
             return Err("the domain must end in an alphabetic top-level domain".into());
         }
-        Ok(Self(value.to_string()))
+        let address = format!("{local}@{domain}");
+        if address.len() > 254 {
+            return Err("must be at most 254 characters (with the domain in ASCII form)".into());
+        }
+        Ok(Self(address))
     }
 
-    /// The address as given (trimmed).
+    /// The address SES receives: the local part as given, the domain in lower-case
+    /// ASCII (Punycode) form.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -67,7 +78,10 @@ impl Email {
         mask_email(&self.0)
     }
 
-    /// Hex SHA-256 of the lower-cased address (the [`EMAIL_HASH_TAG`](crate::onboarding::ownership::EMAIL_HASH_TAG) value).
+    /// Hex SHA-256 of the canonical address: lower-cased, domain in ASCII form (the
+    /// [`EMAIL_HASH_TAG`](crate::onboarding::ownership::EMAIL_HASH_TAG) value). The Unicode
+    /// and Punycode spellings of one address hash alike; an ASCII address hashes as it
+    /// did before international domains were accepted.
     pub fn sha256_hex(&self) -> String {
         use sha2::{Digest, Sha256};
         hex::encode(Sha256::digest(self.0.to_ascii_lowercase().as_bytes()))

@@ -1,11 +1,18 @@
 //! The employee record as HR sends it, and the validated [`Employee`]: every value
-//! has passed IAM's and SES's rules, so invalid data cannot reach an AWS call.
+//! has passed IAM's and SES's rules, so invalid data cannot reach an AWS call. HR
+//! free text that becomes a tag value is normalised ([`normalise_tag_value`]), with a warning.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
+use regex::Regex;
 use serde::Deserialize;
 
-use super::{Email, FieldError, GroupName, MAX_TAGS, Username, check_tag_key, check_tag_value};
+use super::{
+    Email, FieldError, FieldWarning, GroupName, MAX_TAGS, Username, check_tag_key,
+    normalise_tag_value,
+};
 use crate::onboarding::ownership::{
     DEPARTMENT_TAG, EMAIL_HASH_TAG, EMPLOYEE_ID_TAG, MANAGED_BY_TAG, MANAGED_BY_VALUE,
     RESERVED_TAG_KEYS,
@@ -14,16 +21,45 @@ use crate::onboarding::ownership::{
 /// IAM's limit of groups per user.
 pub const MAX_GROUPS: usize = 10;
 
-/// A person's name as it appears in the welcome email: at most 128 characters, no control characters.
+/// Control and format characters (Unicode Cc, Cf: U+202E, zero-width joiners, ...).
+static INVISIBLE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[\p{Cc}\p{Cf}]").unwrap());
+
+/// A person's name as it appears in the welcome email: at most 128 characters, no
+/// control or invisible formatting characters (they could reorder or hide text).
 fn check_display_name(value: &str) -> Result<String, String> {
     let trimmed = value.trim();
     if trimmed.chars().count() > 128 {
         return Err("must be at most 128 characters".into());
     }
-    if trimmed.chars().any(char::is_control) {
-        return Err("must not contain control characters".into());
+    if INVISIBLE.is_match(trimmed) {
+        return Err(
+            "must not contain control or invisible formatting characters \
+             (such as U+202E right-to-left override or a zero-width joiner)"
+                .into(),
+        );
     }
     Ok(trimmed.to_string())
+}
+
+/// HR free text for a tag value, normalised; `None` (and a warning) when nothing remains.
+fn free_text(field: &str, raw: &str, warnings: &mut Vec<FieldWarning>) -> Option<String> {
+    match normalise_tag_value(raw) {
+        Cow::Borrowed(value) => Some(value.to_string()),
+        Cow::Owned(value) if value.is_empty() => {
+            warnings.push(FieldWarning::new(
+                field,
+                "left out: no character IAM allows in a tag value remains after normalisation",
+            ));
+            None
+        }
+        Cow::Owned(value) => {
+            warnings.push(FieldWarning::new(
+                field,
+                "normalised to an IAM-valid tag value (characters IAM does not allow were replaced by - or removed)",
+            ));
+            Some(value)
+        }
+    }
 }
 
 /// The employee record as HR sends it (camelCase JSON); only `email` is required.
@@ -67,6 +103,8 @@ pub struct Employee {
     pub groups: Vec<GroupName>,
     /// All tags the user is created with, except the status tag.
     pub tags: Vec<(String, String)>,
+    /// Fields that were changed to be accepted (normalised free text), in field order.
+    pub warnings: Vec<FieldWarning>,
 }
 
 impl Employee {
@@ -97,6 +135,7 @@ impl Employee {
             (MANAGED_BY_TAG.to_string(), MANAGED_BY_VALUE.to_string()),
             (EMAIL_HASH_TAG.to_string(), email.sha256_hex()),
         ];
+        let mut warnings = Vec::new();
         let employee_id = match record.employee_id.as_deref().map(str::trim) {
             Some("") => {
                 return Err(FieldError::new(
@@ -104,26 +143,24 @@ impl Employee {
                     "must not be empty when given",
                 ));
             }
-            Some(id) => {
-                check_tag_value(id).map_err(|r| FieldError::new("employeeId", r))?;
-                tags.push((EMPLOYEE_ID_TAG.to_string(), id.to_string()));
-                Some(id.to_string())
-            }
+            Some(id) => free_text("employeeId", id, &mut warnings),
             None => None,
         };
+        if let Some(id) = &employee_id {
+            tags.push((EMPLOYEE_ID_TAG.to_string(), id.clone()));
+        }
         if let Some(department) = record
             .department
             .as_deref()
             .map(str::trim)
             .filter(|d| !d.is_empty())
+            .and_then(|d| free_text("department", d, &mut warnings))
         {
-            check_tag_value(department).map_err(|r| FieldError::new("department", r))?;
-            tags.push((DEPARTMENT_TAG.to_string(), department.to_string()));
+            tags.push((DEPARTMENT_TAG.to_string(), department));
         }
         for (key, value) in &record.tags {
             let field = format!("tags.{key}");
             check_tag_key(key).map_err(|r| FieldError::new(&field, r))?;
-            check_tag_value(value).map_err(|r| FieldError::new(&field, r))?;
             if RESERVED_TAG_KEYS
                 .iter()
                 .any(|k| k.eq_ignore_ascii_case(key))
@@ -139,7 +176,9 @@ impl Employee {
                     "duplicate tag key (tag keys are case-insensitive)",
                 ));
             }
-            tags.push((key.clone(), value.clone()));
+            if let Some(value) = free_text(&field, value, &mut warnings) {
+                tags.push((key.clone(), value));
+            }
         }
         // OnboardingStatus and OnboardingStartedAt are added when the user is created,
         // OffboardedAt when it is offboarded.
@@ -181,6 +220,7 @@ impl Employee {
             employee_id,
             groups,
             tags,
+            warnings,
         })
     }
 }
@@ -235,6 +275,83 @@ mod tests {
         }
         let long_local = format!("{}@example.com", "a".repeat(65));
         assert!(Email::parse(&long_local).is_err());
+    }
+
+    #[test]
+    fn accepts_international_domains_in_either_form() {
+        // Issue 11, input 2: the Punycode and the Unicode form are one address.
+        let punycode = Email::parse("ivan.petrov@xn--e1afmkfd.xn--p1ai").unwrap();
+        let unicode = Email::parse("ivan.petrov@пример.рф").unwrap();
+        assert_eq!(punycode.as_str(), "ivan.petrov@xn--e1afmkfd.xn--p1ai");
+        assert_eq!(unicode.as_str(), punycode.as_str());
+        assert_eq!(unicode.sha256_hex(), punycode.sha256_hex());
+        assert_eq!(
+            Email::parse("Ivan.Petrov@ПРИМЕР.РФ").unwrap().sha256_hex(),
+            punycode.sha256_hex()
+        );
+        for ok in [
+            "user@bücher.de",
+            "user@xn--bcher-kva.de",
+            "user@例え.テスト",
+            "user@example.中国",
+            "user@münchen.xn--p1ai",
+        ] {
+            assert!(Email::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "user@xn--zz.com",
+            "user@ex_ample.com",
+            "user@пример",
+            "user@a..рф",
+        ] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn rejects_non_ascii_local_parts_saying_why() {
+        let err = Email::parse("иван@пример.рф").unwrap_err();
+        assert!(err.contains("SES") && err.contains("non-ASCII"), "{err}");
+    }
+
+    #[test]
+    fn ascii_addresses_keep_the_hash_of_users_onboarded_before() {
+        // sha256("jane.doe@example.com"): the tag value written before IDN support.
+        let old = "86e0b9e56c17cc4d12387e1949b85053fbe73bc3ce5a1188713a9d300cc6133d";
+        for spelling in [
+            "jane.doe@example.com",
+            "Jane.Doe@Example.COM",
+            " jane.doe@EXAMPLE.com ",
+        ] {
+            assert_eq!(
+                Email::parse(spelling).unwrap().sha256_hex(),
+                old,
+                "{spelling}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_valid_domain_is_one_address_in_either_form(
+            labels in proptest::collection::vec(
+                r"[a-z0-9äöüéàçñßøåæπλжщфыяёґїαβγ東京中文日本ひらがなカタカナ한국]{1,12}", 1..4),
+            tld in proptest::sample::select(vec!["com", "рф", "中国", "xn--p1ai", "de", "みんな"]),
+        ) {
+            let unicode_domain = format!("{}.{tld}", labels.join("."));
+            // Only domains UTS #46 accepts are valid domains (e.g. no leading digit before RTL text).
+            let Ok(ascii_domain) = idna::domain_to_ascii_strict(&unicode_domain) else {
+                return Ok(());
+            };
+            let (round_trip, ok) = idna::domain_to_unicode(&ascii_domain);
+            proptest::prop_assume!(ok.is_ok());
+            let from_unicode = Email::parse(&format!("First.Last@{unicode_domain}")).unwrap();
+            let from_ascii = Email::parse(&format!("first.last@{ascii_domain}")).unwrap();
+            let from_round_trip = Email::parse(&format!("first.last@{round_trip}")).unwrap();
+            proptest::prop_assert!(from_unicode.as_str().is_ascii());
+            proptest::prop_assert_eq!(from_unicode.sha256_hex(), from_ascii.sha256_hex());
+            proptest::prop_assert_eq!(from_round_trip.as_str(), from_ascii.as_str());
+        }
     }
 
     #[test]
@@ -326,7 +443,7 @@ mod tests {
             ("aws:foo", "x", "tags.aws:foo"),
             ("managedby", "x", "tags.managedby"),
             ("Cost$", "x", "tags.Cost$"),
-            ("ok", "semi;colon", "tags.ok"),
+            ("R&D", "x", "tags.R&D"),
         ];
         for (key, value, field) in cases {
             let mut r = record("jane@example.com");
@@ -337,9 +454,59 @@ mod tests {
         let mut r = record("jane@example.com");
         r.tags.insert("A".repeat(129), "x".into());
         assert!(Employee::parse(&r, &[]).is_err());
+    }
+
+    #[test]
+    fn normalises_free_text_tag_values_with_a_warning_per_field() {
+        // Issue 11, input 1.
+        let mut r = record("tom.baker@example.com");
+        r.employee_id = Some("E-2001".into());
+        r.department = Some("R&D".into());
+        let e = Employee::parse(&r, &[]).unwrap();
+        assert_eq!(e.tags[3], ("Department".into(), "R-D".into()));
+        assert_eq!(e.employee_id.as_deref(), Some("E-2001"));
+        assert_eq!(e.warnings.len(), 1);
+        assert_eq!(e.warnings[0].field, "department");
+
         let mut r = record("jane@example.com");
-        r.tags.insert("k".into(), "v".repeat(257));
-        assert_eq!(Employee::parse(&r, &[]).unwrap_err().field, "tags.k");
+        r.employee_id = Some("E#77".into());
+        r.department = Some("Finance (EMEA)".into());
+        r.tags.insert("Team".into(), "Ops, North #2".into());
+        r.tags.insert("Site".into(), "(?)".into());
+        r.tags.insert("Long".into(), "v".repeat(257));
+        r.tags.insert("Fine".into(), "ok".into());
+        let e = Employee::parse(&r, &[]).unwrap();
+        assert_eq!(e.employee_id.as_deref(), Some("E-77"));
+        assert_eq!(
+            e.tags[2..],
+            [
+                ("EmployeeId".into(), "E-77".into()),
+                ("Department".into(), "Finance -EMEA".into()),
+                ("Fine".into(), "ok".into()),
+                ("Long".into(), "v".repeat(256)),
+                ("Team".into(), "Ops- North -2".into()),
+            ]
+        );
+        let fields: Vec<&str> = e.warnings.iter().map(|w| w.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "employeeId",
+                "department",
+                "tags.Long",
+                "tags.Site",
+                "tags.Team"
+            ]
+        );
+        assert!(e.warnings[3].note.starts_with("left out"));
+
+        let mut r = record("jane@example.com");
+        r.department = Some("Engineering".into());
+        assert!(Employee::parse(&r, &[]).unwrap().warnings.is_empty());
+        r.employee_id = Some("###".into());
+        let e = Employee::parse(&r, &[]).unwrap();
+        assert_eq!(e.employee_id, None);
+        assert_eq!(e.warnings[0].field, "employeeId");
     }
 
     #[test]
@@ -374,6 +541,21 @@ mod tests {
         let mut r = record("jane@example.com");
         r.given_name = Some("Jane\u{7}".into());
         assert_eq!(Employee::parse(&r, &[]).unwrap_err().field, "givenName");
+        // Issue 16: direction overrides and zero-width characters (Unicode Cf).
+        for invisible in ["Ann\u{202e}evil", "Jo\u{200d}hn", "\u{feff}Ann"] {
+            r.given_name = Some(invisible.into());
+            let err = Employee::parse(&r, &[]).unwrap_err();
+            assert_eq!(err.field, "givenName", "{invisible:?}");
+            assert!(err.reason.contains("invisible"), "{err}");
+        }
+        r.given_name = None;
+        r.family_name = Some("Do\u{2066}e".into());
+        assert_eq!(Employee::parse(&r, &[]).unwrap_err().field, "familyName");
+        r.family_name = Some("हिंदी".into());
+        assert!(
+            Employee::parse(&r, &[]).is_ok(),
+            "combining marks are fine in names"
+        );
         r.given_name = Some("  Zoë  ".into());
         assert_eq!(
             Employee::parse(&r, &[]).unwrap().given_name.as_deref(),

@@ -1,4 +1,5 @@
-//! The error every validation returns: which field, and why.
+//! What validation reports about a field: an error (why it was rejected) or a
+//! warning (what was changed so that it could be accepted).
 
 /// Why a field was rejected.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -21,14 +22,46 @@ impl FieldError {
 
     /// The same error with `prefix.` put before the field path.
     pub fn within(self, prefix: &str) -> Self {
-        let field = if self.field.is_empty() {
-            prefix.to_string()
-        } else {
-            format!("{prefix}.{}", self.field)
-        };
         Self {
-            field,
+            field: prefixed(prefix, &self.field),
             reason: self.reason,
         }
+    }
+}
+
+/// A field that was accepted only after it was changed (e.g. free text normalised
+/// into an IAM tag value). Shown to the caller in the result's `warning`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {note}")]
+pub struct FieldWarning {
+    /// Path of the field, as in [`FieldError::field`].
+    pub field: String,
+    /// What was done to it.
+    pub note: String,
+}
+
+impl FieldWarning {
+    /// A warning about `field`.
+    pub fn new(field: impl Into<String>, note: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            note: note.into(),
+        }
+    }
+
+    /// The same warning with `prefix.` put before the field path.
+    pub fn within(self, prefix: &str) -> Self {
+        Self {
+            field: prefixed(prefix, &self.field),
+            note: self.note,
+        }
+    }
+}
+
+fn prefixed(prefix: &str, field: &str) -> String {
+    if field.is_empty() {
+        prefix.to_string()
+    } else {
+        format!("{prefix}.{field}")
     }
 }

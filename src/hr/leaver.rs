@@ -5,7 +5,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use super::{Email, FieldError, Username, check_tag_value};
+use super::{Email, FieldError, Username, normalise_tag_value};
 
 /// The leaver as HR sends it (camelCase JSON): `employeeId` and/or `email`, and
 /// optionally `username` and `effectiveAt`.
@@ -52,10 +52,16 @@ impl Leaver {
                     "must not be empty when given",
                 ));
             }
-            Some(id) => {
-                check_tag_value(id).map_err(|r| FieldError::new("employeeId", r))?;
-                Some(id.to_string())
-            }
+            // Compared with the EmployeeId tag, which holds the id as onboarding normalised it.
+            Some(id) => match normalise_tag_value(id) {
+                stored if stored.is_empty() => {
+                    return Err(FieldError::new(
+                        "employeeId",
+                        "has no character IAM can store in a tag",
+                    ));
+                }
+                stored => Some(stored.into_owned()),
+            },
             None => None,
         };
         if email.is_none() && employee_id.is_none() {
@@ -127,6 +133,14 @@ mod tests {
             Leaver::parse(&by_id).unwrap().employee_id.as_deref(),
             Some("E-1")
         );
+        // Matched against the tag as onboarding normalised it (issue 11).
+        by_id.employee_id = Some("E#1".into());
+        assert_eq!(
+            Leaver::parse(&by_id).unwrap().employee_id.as_deref(),
+            Some("E-1")
+        );
+        by_id.employee_id = Some("#".into());
+        assert_eq!(Leaver::parse(&by_id).unwrap_err().field, "employeeId");
     }
 
     #[test]

@@ -10,8 +10,11 @@ mod tags;
 
 pub use address::{Email, mask_email, mask_emails_in};
 pub use employee::{Employee, EmployeeRecord, MAX_GROUPS};
-pub use field_error::FieldError;
+pub use field_error::{FieldError, FieldWarning};
 pub use iam_names::{GroupName, UserPath, Username};
 pub use leaver::{Leaver, LeaverRecord, parse_rfc3339};
 pub use request::{Action, HrRequest, MAX_BATCH, OffboardingRequest, OnboardingRequest};
-pub use tags::{MAX_TAGS, check_tag_key, check_tag_value};
+pub use tags::{
+    MAX_TAG_VALUE_CHARS, MAX_TAGS, TAG_SUBSTITUTE, check_tag_key, is_valid_tag_value,
+    normalise_tag_value,
+};

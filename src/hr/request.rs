@@ -166,16 +166,17 @@ impl<'a> Envelope<'a> {
         })
     }
 
-    /// Parses each record with `parse`; a second entry for the same user name
-    /// (IAM names are case-insensitive) is rejected.
+    /// Parses each record with `parse` (given the record's path, e.g. `employees[2]`, and
+    /// its value); a second entry for the same user name (IAM names are case-insensitive)
+    /// is rejected.
     fn entries<T>(
         self,
-        parse: impl Fn(&Value) -> Result<T, FieldError>,
+        parse: impl Fn(&str, &Value) -> Result<T, FieldError>,
         username: impl Fn(&T) -> &str,
     ) -> Vec<Result<T, FieldError>> {
         let mut entries: Vec<Result<T, FieldError>> = Vec::with_capacity(self.records.len());
         for (field, value) in self.records {
-            let parsed = parse(value).map_err(|e| e.within(&field)).and_then(|entry| {
+            let parsed = parse(&field, value).map_err(|e| e.within(&field)).and_then(|entry| {
                 let name = username(&entry);
                 let taken = entries
                     .iter()
@@ -220,7 +221,15 @@ impl OnboardingRequest {
         Self {
             dry_run: envelope.dry_run,
             employees: envelope.entries(
-                |value| parse_record(value, allowed_groups),
+                |field, value| {
+                    parse_record(value, allowed_groups).map(|mut employee| {
+                        employee.warnings = std::mem::take(&mut employee.warnings)
+                            .into_iter()
+                            .map(|w| w.within(field))
+                            .collect();
+                        employee
+                    })
+                },
                 |employee: &Employee| employee.username.as_str(),
             ),
         }
@@ -240,7 +249,10 @@ impl OffboardingRequest {
     fn from_envelope(envelope: Envelope<'_>) -> Self {
         Self {
             dry_run: envelope.dry_run,
-            leavers: envelope.entries(parse_leaver, |leaver: &Leaver| leaver.username.as_str()),
+            leavers: envelope.entries(
+                |_, value| parse_leaver(value),
+                |leaver: &Leaver| leaver.username.as_str(),
+            ),
         }
     }
 }

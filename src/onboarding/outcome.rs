@@ -109,7 +109,9 @@ pub struct EmployeeResult {
     /// Dry run: the calls a real run would make.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plan: Option<Vec<String>>,
-    /// Something the operator should know although the employee was onboarded.
+    /// Something the operator should know: fields that were normalised to be accepted
+    /// (`employee.department: normalised ...`), or a step that failed after the email was
+    /// sent. Several are joined with `; `.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warning: Option<String>,
 }
@@ -123,6 +125,9 @@ impl EmployeeResult {
             .iter()
             .map(|g| g.as_str().to_string())
             .collect();
+        for warning in &employee.warnings {
+            result.add_warning(&warning.to_string());
+        }
         result
     }
 
@@ -138,6 +143,14 @@ impl EmployeeResult {
             plan: None,
             warning: None,
         }
+    }
+
+    /// Adds `text` to the warning (several are joined with `; `).
+    pub fn add_warning(&mut self, text: &str) {
+        self.warning = Some(match self.warning.take() {
+            Some(earlier) => format!("{earlier}; {text}"),
+            None => text.to_string(),
+        });
     }
 
     /// The result for an employee entry that failed validation.

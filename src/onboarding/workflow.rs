@@ -189,7 +189,7 @@ impl Onboarder {
             .await
         {
             error!(aws_error = %err.code, "email sent but the user could not be marked complete");
-            result.warning = Some(format!(
+            result.add_warning(&format!(
                 "the email was sent, but tagging the user {STATUS_TAG}=complete failed ({}); \
                  set that tag by hand, or a retry of this event will send a new password",
                 err.code

@@ -28,6 +28,7 @@ struct Expected {
     status_code: Option<u64>,
     error_type: Option<String>,
     field: Option<String>,
+    warning: Option<String>,
     sign: Option<Signing>,
     give_credentials: Option<String>,
 }
@@ -283,6 +284,16 @@ async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
                     "rejected field {} instead of {field}",
                     body["results"][0]["error"]["field"]
                 ));
+            }
+            let warning = body["results"][0]["warning"].as_str();
+            match &want.warning {
+                Some(want) if !warning.is_some_and(|w| w.contains(want.as_str())) => {
+                    problems.push(format!("warning {warning:?} does not contain {want:?}"))
+                }
+                None if warning.is_some() => {
+                    problems.push(format!("unexpected warning {warning:?}"))
+                }
+                _ => {}
             }
             // Offboarded: read back from IAM (the terminated sample's user holds every credential kind).
             for result in body["results"]

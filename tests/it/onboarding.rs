@@ -226,13 +226,18 @@ async fn every_invalid_field_is_rejected_and_writes_nothing() {
             "employee.tags.ManagedBy",
         ),
         (
-            json!({"email": "a@example.com", "tags": {"k": "semi;colon"}}),
-            "employee.tags.k",
+            json!({"email": "a@example.com", "tags": {"semi;colon": "v"}}),
+            "employee.tags.semi;colon",
         ),
         (
-            json!({"email": "a@example.com", "employeeId": "E 1;"}),
+            json!({"email": "a@example.com", "employeeId": "  "}),
             "employee.employeeId",
         ),
+        (
+            json!({"email": "a@example.com", "familyName": "Do\u{202e}e"}),
+            "employee.familyName",
+        ),
+        (json!({"email": "ä@example.com"}), "employee.email"),
         (
             json!({"email": "a@example.com", "givenName": "A\u{0}B"}),
             "employee.givenName",
@@ -502,4 +507,106 @@ async fn eventbridge_employee_hired_onboards_and_other_events_change_nothing() {
     let diagnostic: lambda_runtime::Diagnostic = invoke(&app, bad).await.unwrap_err().into();
     assert_eq!(diagnostic.error_type, "EmployeeRejected");
     assert!(diagnostic.error_message.contains("email"));
+}
+
+#[tokio::test]
+async fn free_text_iam_cannot_store_is_normalised_with_a_warning() {
+    // Issue 11, input 1: the department "R&D" no longer blocks the hire.
+    let world = World::new().await;
+    let app = world.app(&[]);
+    let response = invoke(
+        &app,
+        json!({"employee": {"email": "tom.baker@example.com", "employeeId": "E-2001", "department": "R&D"}}),
+    )
+    .await
+    .unwrap();
+    let result = &results(&response)[0];
+    assert_eq!(result["status"], "created", "{response}");
+    assert!(
+        result["warning"]
+            .as_str()
+            .unwrap()
+            .starts_with("employee.department: normalised"),
+        "{result}"
+    );
+    assert_onboarded(&world, "tom.baker", "tom.baker@example.com");
+    let user = world.moto.user("tom.baker").unwrap();
+    assert_eq!(tag(&user, "Department"), Some("R-D"));
+    assert_eq!(tag(&user, "EmployeeId"), Some("E-2001"));
+
+    // Several fields: each is named; a value with nothing left is left out.
+    let response = invoke(
+        &app,
+        json!({"employees": [{"email": "ann.lee@example.com", "department": "Finance (EMEA)",
+            "tags": {"Team": "Ops, North #2", "Site": "(?)", "CostCenter": "4410"}}]}),
+    )
+    .await
+    .unwrap();
+    let result = &results(&response)[0];
+    assert_eq!(result["status"], "created", "{response}");
+    let warning = result["warning"].as_str().unwrap();
+    for field in [
+        "employees[0].department",
+        "employees[0].tags.Site: left out",
+        "employees[0].tags.Team",
+    ] {
+        assert!(warning.contains(field), "{field} in {warning}");
+    }
+    assert!(!warning.contains("CostCenter"), "{warning}");
+    let user = world.moto.user("ann.lee").unwrap();
+    assert_eq!(tag(&user, "Department"), Some("Finance -EMEA"));
+    assert_eq!(tag(&user, "Team"), Some("Ops- North -2"));
+    assert_eq!(tag(&user, "Site"), None);
+
+    // Nothing normalised: no warning, as before.
+    let response = invoke(&app, json!({"employee": jane()})).await.unwrap();
+    assert!(results(&response)[0].get("warning").is_none(), "{response}");
+}
+
+#[tokio::test]
+async fn international_domains_in_either_form_are_one_person_and_ses_gets_ascii() {
+    // Issue 11, input 2.
+    let world = World::new().await;
+    let app = world.app(&[]);
+    let punycode = "ivan.petrov@xn--e1afmkfd.xn--p1ai";
+    let response = invoke(&app, json!({"employee": {"email": punycode}}))
+        .await
+        .unwrap();
+    assert_eq!(results(&response)[0]["status"], "created", "{response}");
+    assert_onboarded(&world, "ivan.petrov", punycode);
+
+    // The Unicode spelling of the same address is the same person.
+    let response = invoke(
+        &app,
+        json!({"employee": {"email": "ivan.petrov@пример.рф"}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        results(&response)[0]["status"],
+        "already_onboarded",
+        "{response}"
+    );
+
+    // The Unicode form alone is created too, and SES receives the ASCII form.
+    let response = invoke(&app, json!({"employee": {"email": "olga@пример.рф"}}))
+        .await
+        .unwrap();
+    assert_eq!(results(&response)[0]["status"], "created", "{response}");
+    assert_onboarded(&world, "olga", "olga@xn--e1afmkfd.xn--p1ai");
+
+    let response = invoke(&app, json!({"employee": {"email": "иван@пример.рф"}}))
+        .await
+        .unwrap();
+    let result = &results(&response)[0];
+    assert_eq!(result["status"], "rejected");
+    assert_eq!(result["error"]["field"], "employee.email");
+    assert!(
+        result["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("SES (v1 API) cannot send"),
+        "{result}"
+    );
+    assert_eq!(world.moto.user_names().len(), 2);
 }

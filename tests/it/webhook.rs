@@ -230,3 +230,47 @@ async fn both_secret_versions_are_accepted_during_rotation() {
     );
     assert_eq!(http(&invoke(&app, event).await.unwrap()).0, 401);
 }
+
+#[tokio::test]
+async fn a_body_starting_with_a_byte_order_mark_is_accepted_on_every_http_shape() {
+    // Issue 11, input 3: signed over the bytes as sent, BOM included.
+    let world = World::new().await;
+    let app = world.app(&[]);
+    let body_for = |name: &str| {
+        format!(
+            "\u{feff}{}",
+            json!({"employee": {"email": format!("{name}@example.com")}})
+        )
+    };
+    let mut events = Vec::new();
+    for (name, base64) in [("sam.ortiz", false), ("sam.base64", true)] {
+        let body = body_for(name);
+        events.push(function_url_event(
+            "POST",
+            signed(&body, WEBHOOK_SECRET, now()),
+            &body,
+            base64,
+        ));
+    }
+    // API Gateway REST (payload 1.0).
+    let body = body_for("sam.rest");
+    events.push(json!({
+        "resource": "/onboard", "path": "/onboard", "httpMethod": "POST",
+        "headers": signed(&body, WEBHOOK_SECRET, now()), "multiValueHeaders": {},
+        "requestContext": {"accountId": "123456789012", "resourceId": "r", "stage": "prod", "requestId": "id",
+            "httpMethod": "POST", "path": "/prod/onboard", "identity": {}, "resourcePath": "/onboard", "apiId": "a"},
+        "body": body, "isBase64Encoded": false
+    }));
+    for event in events {
+        let (status, response) = http(&invoke(&app, event).await.unwrap());
+        assert_eq!(status, 201, "{response}");
+        assert_eq!(response["results"][0]["status"], "created");
+    }
+    assert_eq!(world.moto.emails().len(), 3);
+
+    // Only one mark is ignored; a second one is still not JSON.
+    let body = format!("\u{feff}{}", body_for("sam.twice"));
+    let (status, response) = post_signed(&app, &body).await;
+    assert_eq!(status, 400, "{response}");
+    assert_eq!(response["error"]["code"], "InvalidJson");
+}

@@ -9,6 +9,9 @@ use crate::hr::HrRequest;
 use crate::onboarding::{AccountContext, EmployeeResult, Status};
 use crate::workflows::Workflows;
 
+/// The UTF-8 byte-order mark.
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
 /// HTTP status for a set of results: all successful → 201 when any was created,
 /// else 202 when any offboarding was scheduled, else 200 (offboarded, updated,
 /// nothing new, dry run); 400/404/409/500 when all failed the same way; 207 otherwise.
@@ -78,7 +81,10 @@ async fn accept(
     }
     let body = request.body.as_ref().map_err(|e| Rejection::Body(*e))?;
     keys.check(request, body).await?;
-    let payload: Value = serde_json::from_slice(body).map_err(|err| {
+    // RFC 8259 §8.1: a receiver may ignore a leading byte-order mark (some .NET senders
+    // add one). The signature above covers the body as sent, mark included.
+    let json = body.strip_prefix(UTF8_BOM).unwrap_or(body);
+    let payload: Value = serde_json::from_slice(json).map_err(|err| {
         Rejection::InvalidJson(format!(
             "the body is not valid JSON ({} at line {} column {})",
             json_error_kind(&err),

@@ -24,8 +24,21 @@ pub struct Config {
     pub webhook_secret_arn: Option<String>,
     /// EventBridge `source` accepted for `Employee Hired` events (`EVENTBRIDGE_SOURCE`).
     pub eventbridge_source: Option<String>,
+    /// Where offboardings with a future `effectiveAt` are scheduled
+    /// (`OFFBOARDING_SCHEDULE_GROUP` and `OFFBOARDING_SCHEDULER_ROLE_ARN`, both or
+    /// neither); without them such an offboarding is refused.
+    pub offboarding_schedules: Option<ScheduleSettings>,
     /// The credential sweep's thresholds and rails (`PASSWORD_TTL_HOURS`, …; see [`SweepSettings`]).
     pub sweep: SweepSettings,
+}
+
+/// EventBridge Scheduler settings for future offboardings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduleSettings {
+    /// The schedule group of the stack (`OFFBOARDING_SCHEDULE_GROUP`).
+    pub group: String,
+    /// The role Scheduler assumes to invoke this function (`OFFBOARDING_SCHEDULER_ROLE_ARN`).
+    pub role_arn: String,
 }
 
 /// A configuration variable that is missing or invalid.
@@ -113,8 +126,45 @@ impl Config {
             ses_configuration_set: get("SES_CONFIGURATION_SET"),
             webhook_secret_arn,
             eventbridge_source: get("EVENTBRIDGE_SOURCE"),
+            offboarding_schedules: schedule_settings(&get)?,
             sweep: SweepSettings::from_lookup(&get)?,
         })
+    }
+}
+
+/// Both scheduler variables, or neither.
+fn schedule_settings(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<ScheduleSettings>, ConfigError> {
+    const GROUP: &str = "OFFBOARDING_SCHEDULE_GROUP";
+    const ROLE: &str = "OFFBOARDING_SCHEDULER_ROLE_ARN";
+    match (get(GROUP), get(ROLE)) {
+        (None, None) => Ok(None),
+        (Some(group), Some(role_arn)) => {
+            let name_ok = group.len() <= 64
+                && group
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+            if !name_ok {
+                return Err(ConfigError {
+                    variable: GROUP,
+                    reason: "must be a schedule group name (1-64 of A-Z a-z 0-9 - _ .)".into(),
+                });
+            }
+            check_iam_arn(&role_arn, "role/").map_err(|reason| ConfigError {
+                variable: ROLE,
+                reason,
+            })?;
+            Ok(Some(ScheduleSettings { group, role_arn }))
+        }
+        (None, Some(_)) => Err(ConfigError {
+            variable: GROUP,
+            reason: format!("is required when {ROLE} is set"),
+        }),
+        (Some(_), None) => Err(ConfigError {
+            variable: ROLE,
+            reason: format!("is required when {GROUP} is set"),
+        }),
     }
 }
 
@@ -211,6 +261,26 @@ mod tests {
             (
                 vec![MINIMAL[0], MINIMAL[1], ("WEBHOOK_SECRET_ARN", "secret")],
                 "WEBHOOK_SECRET_ARN",
+            ),
+            (
+                vec![
+                    MINIMAL[0],
+                    MINIMAL[1],
+                    ("OFFBOARDING_SCHEDULE_GROUP", "offboarding"),
+                ],
+                "OFFBOARDING_SCHEDULER_ROLE_ARN",
+            ),
+            (
+                vec![
+                    MINIMAL[0],
+                    MINIMAL[1],
+                    ("OFFBOARDING_SCHEDULE_GROUP", "off/boarding"),
+                    (
+                        "OFFBOARDING_SCHEDULER_ROLE_ARN",
+                        "arn:aws:iam::123456789012:role/scheduler",
+                    ),
+                ],
+                "OFFBOARDING_SCHEDULE_GROUP",
             ),
         ];
         for (pairs, variable) in cases {

@@ -20,7 +20,7 @@ pub mod workflows;
 
 use aws_types::SdkConfig;
 
-use crate::aws::{iam::Iam, secrets::Secrets, ses::Ses};
+use crate::aws::{iam::Iam, scheduler::Scheduler, secrets::Secrets, ses::Ses};
 use crate::config::Config;
 use crate::handler::App;
 use crate::triggers::webhook::SigningKeys;
@@ -36,6 +36,7 @@ pub fn build_app(sdk: &SdkConfig, config: Config) -> App {
     let workflows = Workflows::new(
         Iam::new(aws_sdk_iam::Client::new(sdk)),
         Ses::new(aws_sdk_ses::Client::new(sdk)),
+        Scheduler::new(aws_sdk_scheduler::Client::new(sdk)),
         config,
     );
     App::new(workflows, keys)

@@ -8,6 +8,7 @@ use serde_json::Value;
 use tracing::info;
 
 use crate::aws::iam::Iam;
+use crate::aws::scheduler::Scheduler;
 use crate::aws::ses::Ses;
 use crate::config::Config;
 use crate::hr::{FieldError, HrRequest};
@@ -28,10 +29,10 @@ pub struct Workflows {
 
 impl Workflows {
     /// The workflows using these adapters and configuration.
-    pub fn new(iam: Iam, ses: Ses, config: Config) -> Self {
+    pub fn new(iam: Iam, ses: Ses, scheduler: Scheduler, config: Config) -> Self {
         Self {
             onboarder: Onboarder::new(iam.clone(), ses, config.clone()),
-            offboarder: Offboarder::new(iam.clone(), config.clone()),
+            offboarder: Offboarder::new(iam.clone(), scheduler, config.clone()),
             updater: Updater::new(iam, config.clone()),
             config,
         }

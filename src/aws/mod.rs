@@ -4,6 +4,7 @@
 
 pub mod iam;
 pub mod iam_hygiene;
+pub mod scheduler;
 pub mod sdk;
 pub mod secrets;
 pub mod ses;

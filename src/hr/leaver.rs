@@ -2,8 +2,6 @@
 //! email) and recognised by employee id and/or email, with an optional effective time.
 
 use serde::Deserialize;
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::{Email, FieldError, Username, normalise_tag_value};
 
@@ -98,8 +96,8 @@ impl Leaver {
 
 /// Parses an RFC 3339 date-time with offset (`2026-12-31T17:00:00Z`) into unix seconds.
 pub fn parse_rfc3339(raw: &str) -> Result<i64, String> {
-    OffsetDateTime::parse(raw.trim(), &Rfc3339)
-        .map(OffsetDateTime::unix_timestamp)
+    chrono::DateTime::parse_from_rfc3339(raw.trim())
+        .map(|at| at.timestamp())
         .map_err(|_| "must be an RFC 3339 date-time with offset, like 2026-12-31T17:00:00Z".into())
 }
 

@@ -201,6 +201,7 @@ fn account() -> AccountContext {
     AccountContext {
         partition: "aws".into(),
         account_id: Some(ACCOUNT_ID.into()),
+        function_arn: format!("arn:aws:lambda:us-east-1:{ACCOUNT_ID}:function:iam-onboarding"),
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod lookup;
 mod offboard;
+mod schedule;
 mod update;
 
 pub use lookup::{Lookup, find_person};

@@ -11,12 +11,19 @@
 //! Every step is idempotent, and the status tag is written last, so a fault at
 //! any step leaves a user that the retry of the same event completes; a user is
 //! reported `offboarded` only after all five succeeded.
+//!
+//! A future `effectiveAt` creates (or replaces) a one-time EventBridge Scheduler
+//! schedule in the configured group instead, which invokes this function with
+//! the same offboarding then and deletes itself ([`super::schedule`]); an
+//! offboarding done now deletes a pending one.
 
 use tracing::{Instrument, info, info_span};
 
 use super::lookup::{Lookup, find_person};
+use super::schedule::{schedule_at, schedule_input, schedule_name};
 use crate::aws::AwsError;
 use crate::aws::iam::{CredentialKind, ExistingUser, Iam};
+use crate::aws::scheduler::{OneTimeSchedule, Scheduler};
 use crate::config::Config;
 use crate::hr::{FieldError, Leaver, OffboardingRequest, mask_emails_in};
 use crate::onboarding::ownership::{
@@ -33,13 +40,18 @@ const RETRY_NOTE: &str = "; the steps before it are done (AWSDenyAll is attached
 /// Runs offboarding requests against IAM. Build one per container.
 pub struct Offboarder {
     iam: Iam,
+    scheduler: Scheduler,
     config: Config,
 }
 
 impl Offboarder {
-    /// An offboarder using this adapter and configuration.
-    pub fn new(iam: Iam, config: Config) -> Self {
-        Self { iam, config }
+    /// An offboarder using these adapters and configuration.
+    pub fn new(iam: Iam, scheduler: Scheduler, config: Config) -> Self {
+        Self {
+            iam,
+            scheduler,
+            config,
+        }
     }
 
     /// Offboards every leaver of `request`; one result per leaver, in request order.
@@ -92,12 +104,8 @@ impl Offboarder {
         if let Some(age) = attempt_in_progress(&user, unix_now()) {
             return result.with_failure(Step::GetUser, &in_progress(age), "");
         }
-        if leaver.effective_at.is_some_and(|at| at > unix_now()) {
-            let error = FieldError::new(
-                "employee.effectiveAt",
-                "an offboarding in the future cannot be scheduled yet; send it on the day",
-            );
-            return EmployeeResult::rejected(&error);
+        if let Some(at) = leaver.effective_at.filter(|at| *at > unix_now()) {
+            return self.schedule(leaver, at, dry_run, account, result).await;
         }
         if dry_run {
             result.status = Status::DryRun;
@@ -107,10 +115,83 @@ impl Offboarder {
         match self.end_access(&user, name, account).await {
             Ok(removed_from) => {
                 result.groups = removed_from;
+                if let Some(warning) = self.cancel_schedule(name).await {
+                    result.warning = Some(warning);
+                }
                 result
             }
             Err((step, err)) => result.with_failure(step, &err, RETRY_NOTE),
         }
+    }
+
+    /// A future offboarding: one schedule per user, created or replaced. Without
+    /// scheduler settings it is refused, and nothing is written.
+    async fn schedule(
+        &self,
+        leaver: &Leaver,
+        at: i64,
+        dry_run: bool,
+        account: &AccountContext,
+        mut result: EmployeeResult,
+    ) -> EmployeeResult {
+        let Some(settings) = &self.config.offboarding_schedules else {
+            let error = FieldError::new(
+                "employee.effectiveAt",
+                "is in the future, and this deployment has no OFFBOARDING_SCHEDULE_GROUP to \
+                 schedule it; send the offboarding on the day",
+            );
+            return EmployeeResult::rejected(&error);
+        };
+        let name = schedule_name(leaver.username.as_str());
+        let when = schedule_at(at);
+        result.status = Status::Scheduled;
+        result.scheduled_at = Some(format!("{when}Z"));
+        if dry_run {
+            result.status = Status::DryRun;
+            result.plan = Some(vec![format!(
+                "{} {name} in {} at({when}) UTC, invoking {} with this offboarding",
+                Step::ScheduleOffboarding.operation(),
+                settings.group,
+                account.function_arn
+            )]);
+            return result;
+        }
+        let input = schedule_input(leaver).to_string();
+        let schedule = OneTimeSchedule {
+            name: &name,
+            group: &settings.group,
+            at: &when,
+            target_arn: &account.function_arn,
+            role_arn: &settings.role_arn,
+            input: &input,
+        };
+        match Step::ScheduleOffboarding
+            .run(self.scheduler.put_one_time(&schedule))
+            .await
+        {
+            Ok(()) => result,
+            Err(err) => result.with_failure(
+                Step::ScheduleOffboarding,
+                &err,
+                "; nothing was changed, a retry of this event schedules it",
+            ),
+        }
+    }
+
+    /// After an offboarding done now: deletes a pending schedule of the same user
+    /// (it would only find the user offboarded). A failure is a warning.
+    async fn cancel_schedule(&self, name: &str) -> Option<String> {
+        let settings = self.config.offboarding_schedules.as_ref()?;
+        let deleted = Step::CancelSchedule
+            .run(self.scheduler.delete(&schedule_name(name), &settings.group))
+            .await;
+        deleted.err().map(|err| {
+            format!(
+                "offboarded, but a pending schedule could not be deleted ({}); when it runs it \
+                 finds the user offboarded and changes nothing",
+                err.code
+            )
+        })
     }
 
     /// Steps 1–5; returns the allowed groups the user was removed from.

@@ -50,7 +50,9 @@ use aws_smithy_mocks::{MockResponse, Rule, RuleMode, mock, mock_client};
 use serde_json::{Value, json};
 
 use crate::aws::iam::Iam;
+use crate::aws::scheduler::Scheduler;
 use crate::aws::ses::Ses;
+use crate::config::ScheduleSettings;
 use crate::hr::Email;
 use crate::onboarding::tests::{account, config};
 use crate::onboarding::{EmployeeResult, Status, Step};
@@ -302,11 +304,36 @@ fn rules(state: &Shared) -> Vec<Rule> {
 
 /// Runs `payload` against the fake account in `state`.
 async fn run(state: &Shared, payload: Value) -> EmployeeResult {
+    run_scheduled(state, payload, &[], None).await
+}
+
+const GROUP: &str = "iam-onboarding-offboarding";
+const SCHEDULER_ROLE: &str = "arn:aws:iam::123456789012:role/iam-onboarding-scheduler";
+
+/// Runs `payload` with these Scheduler rules and, when `schedules` is set, the
+/// scheduler settings of a deployment.
+async fn run_scheduled(
+    state: &Shared,
+    payload: Value,
+    scheduler_rules: &[&Rule],
+    schedules: Option<()>,
+) -> EmployeeResult {
     let rules = rules(state);
     let rule_refs: Vec<&Rule> = rules.iter().collect();
     let iam = mock_client!(aws_sdk_iam, RuleMode::MatchAny, rule_refs);
     let ses = mock_client!(aws_sdk_ses, RuleMode::MatchAny, []);
-    let workflows = Workflows::new(Iam::new(iam), Ses::new(ses), config(None));
+    let scheduler = mock_client!(aws_sdk_scheduler, RuleMode::MatchAny, scheduler_rules);
+    let mut config = config(None);
+    config.offboarding_schedules = schedules.map(|()| ScheduleSettings {
+        group: GROUP.into(),
+        role_arn: SCHEDULER_ROLE.into(),
+    });
+    let workflows = Workflows::new(
+        Iam::new(iam),
+        Ses::new(ses),
+        Scheduler::new(scheduler),
+        config,
+    );
     let request = workflows.parse_request(&payload).unwrap();
     let mut results = workflows.run(request, &account()).await;
     assert_eq!(results.len(), 1);
@@ -636,4 +663,112 @@ fn steps_name_their_operations() {
     assert_eq!(Step::DenyAll.operation(), "AttachUserPolicy");
     assert_eq!(Step::RemoveLoginProfile.operation(), "DeleteLoginProfile");
     assert_eq!(Step::MarkOffboarded.as_str(), "mark_offboarded");
+}
+
+fn future_offboard() -> Value {
+    json!({"action": "offboard", "employee": {"email": "jane.doe@example.com", "employeeId": "E-1042",
+           "effectiveAt": "2099-12-31T17:00:00+01:00"}})
+}
+
+fn scheduler_error(code: &str) -> aws_sdk_scheduler::error::ErrorMetadata {
+    aws_sdk_scheduler::error::ErrorMetadata::builder()
+        .code(code)
+        .message("injected")
+        .build()
+}
+
+#[tokio::test]
+async fn a_future_offboarding_creates_one_self_deleting_schedule_and_changes_nothing_else() {
+    let create = mock!(aws_sdk_scheduler::Client::create_schedule)
+        .match_requests(|req| {
+            let target = req.target().unwrap();
+            let input: Value = serde_json::from_str(target.input().unwrap()).unwrap();
+            req.name()
+                .is_some_and(|n| n.starts_with("offboard-jane.doe-"))
+                && req.group_name() == Some(GROUP)
+                && req.schedule_expression() == Some("at(2099-12-31T16:00:00)")
+                && req.schedule_expression_timezone() == Some("UTC")
+                && req.flexible_time_window().map(|w| w.mode().as_str()) == Some("OFF")
+                && req.action_after_completion().map(|a| a.as_str()) == Some("DELETE")
+                && target.arn() == account().function_arn
+                && target.role_arn() == SCHEDULER_ROLE
+                && input
+                    == json!({"action": "offboard", "employee": {"username": "jane.doe",
+                              "employeeId": "E-1042", "email": "jane.doe@example.com"}})
+        })
+        .then_output(|| {
+            aws_sdk_scheduler::operation::create_schedule::CreateScheduleOutput::builder()
+                .schedule_arn("arn:aws:scheduler:us-east-1:123456789012:schedule/x/y")
+                .build()
+                .unwrap()
+        });
+    let state: Shared = Arc::new(Mutex::new(Account::jane("complete")));
+    let result = run_scheduled(&state, future_offboard(), &[&create], Some(())).await;
+    assert_eq!(result.status, Status::Scheduled, "{result:?}");
+    assert_eq!(result.scheduled_at.as_deref(), Some("2099-12-31T16:00:00Z"));
+    assert_eq!(create.num_calls(), 1);
+    assert_eq!(state.lock().unwrap().calls, ["GetUser jane.doe"]);
+
+    // Without scheduler settings the future date is refused, nothing written.
+    let state: Shared = Arc::new(Mutex::new(Account::jane("complete")));
+    let refused = run(&state, future_offboard()).await;
+    assert_eq!(refused.status, Status::Rejected);
+    assert_eq!(
+        refused.error.unwrap().field.as_deref(),
+        Some("employee.effectiveAt")
+    );
+}
+
+#[tokio::test]
+async fn a_later_offboarding_replaces_the_schedule_and_a_failed_one_is_retried() {
+    use aws_sdk_scheduler::operation::create_schedule::CreateScheduleError;
+    let taken = mock!(aws_sdk_scheduler::Client::create_schedule)
+        .then_error(|| CreateScheduleError::generic(scheduler_error("ConflictException")));
+    let update = mock!(aws_sdk_scheduler::Client::update_schedule)
+        .match_requests(|req| req.schedule_expression() == Some("at(2099-12-31T16:00:00)"))
+        .then_output(|| {
+            aws_sdk_scheduler::operation::update_schedule::UpdateScheduleOutput::builder()
+                .schedule_arn("arn:aws:scheduler:us-east-1:123456789012:schedule/x/y")
+                .build()
+                .unwrap()
+        });
+    let state: Shared = Arc::new(Mutex::new(Account::jane("complete")));
+    let result = run_scheduled(&state, future_offboard(), &[&taken, &update], Some(())).await;
+    assert_eq!(result.status, Status::Scheduled, "{result:?}");
+    assert_eq!((taken.num_calls(), update.num_calls()), (1, 1));
+
+    let broken = mock!(aws_sdk_scheduler::Client::create_schedule)
+        .then_error(|| CreateScheduleError::generic(scheduler_error("InternalServerException")));
+    let failed = run_scheduled(&state, future_offboard(), &[&broken], Some(())).await;
+    assert_eq!(failed.status, Status::Failed);
+    assert_eq!(failed.error.unwrap().step, Some(Step::ScheduleOffboarding));
+    let retried = run_scheduled(&state, future_offboard(), &[&taken, &update], Some(())).await;
+    assert_eq!(retried.status, Status::Scheduled);
+}
+
+#[tokio::test]
+async fn an_offboarding_done_now_deletes_a_pending_schedule() {
+    use aws_sdk_scheduler::operation::delete_schedule::{
+        DeleteScheduleError, DeleteScheduleOutput,
+    };
+    let delete = mock!(aws_sdk_scheduler::Client::delete_schedule)
+        .match_requests(|req| {
+            req.group_name() == Some(GROUP)
+                && req
+                    .name()
+                    .is_some_and(|n| n.starts_with("offboard-jane.doe-"))
+        })
+        .then_output(|| DeleteScheduleOutput::builder().build());
+    let state: Shared = Arc::new(Mutex::new(Account::jane("complete")));
+    let result = run_scheduled(&state, offboard(), &[&delete], Some(())).await;
+    assert_eq!(result.status, Status::Offboarded, "{result:?}");
+    assert_eq!(delete.num_calls(), 1);
+    assert!(result.warning.is_none());
+
+    // None pending (or already run): still offboarded, no warning.
+    let none = mock!(aws_sdk_scheduler::Client::delete_schedule)
+        .then_error(|| DeleteScheduleError::generic(scheduler_error("ResourceNotFoundException")));
+    let state: Shared = Arc::new(Mutex::new(Account::jane("complete")));
+    let result = run_scheduled(&state, offboard(), &[&none], Some(())).await;
+    assert_eq!((result.status, result.warning), (Status::Offboarded, None));
 }

@@ -59,6 +59,9 @@ pub struct AccountContext {
     /// The 12-digit account id, when the invoked function's ARN holds one
     /// (local emulators such as `cargo lambda watch` send a placeholder).
     pub account_id: Option<String>,
+    /// The invoked function's ARN as the runtime gives it (the target of
+    /// scheduled offboardings).
+    pub function_arn: String,
 }
 
 impl AccountContext {
@@ -73,11 +76,13 @@ impl AccountContext {
             Self {
                 partition: parts[1].to_string(),
                 account_id: Some(parts[4].to_string()),
+                function_arn: arn.to_string(),
             }
         } else {
             Self {
                 partition: "aws".to_string(),
                 account_id: None,
+                function_arn: arn.to_string(),
             }
         }
     }

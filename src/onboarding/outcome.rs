@@ -109,6 +109,9 @@ pub struct EmployeeResult {
     /// Dry run: the calls a real run would make.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub plan: Option<Vec<String>>,
+    /// `scheduled`: when the offboarding will run (RFC 3339, UTC).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheduled_at: Option<String>,
     /// Something the operator should know: fields that were normalised to be accepted
     /// (`employee.department: normalised ...`), or a step that failed after the email was
     /// sent. Several are joined with `; `.
@@ -141,6 +144,7 @@ impl EmployeeResult {
             email_message_id: None,
             error: None,
             plan: None,
+            scheduled_at: None,
             warning: None,
         }
     }
@@ -168,6 +172,7 @@ impl EmployeeResult {
                 step: None,
             }),
             plan: None,
+            scheduled_at: None,
             warning: None,
         }
     }

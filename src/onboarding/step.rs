@@ -60,6 +60,10 @@ pub enum Step {
     UpdateTags,
     /// Update: `UntagUser` of the function's own keys the record no longer has.
     RemoveTags,
+    /// Offboard with a future `effectiveAt`: `CreateSchedule` (or `UpdateSchedule`).
+    ScheduleOffboarding,
+    /// Offboard done now: `DeleteSchedule` of a pending one.
+    CancelSchedule,
     /// `GenerateCredentialReport` until ready, then `GetCredentialReport` (sweep).
     ReadCredentialReport,
     /// `DeleteLoginProfile` of a one-time password nobody used (sweep, rule 1).
@@ -120,6 +124,8 @@ impl Step {
             Step::MarkOffboarded => "mark_offboarded",
             Step::UpdateTags => "update_tags",
             Step::RemoveTags => "remove_tags",
+            Step::ScheduleOffboarding => "schedule_offboarding",
+            Step::CancelSchedule => "cancel_schedule",
             Step::ReadCredentialReport => "read_credential_report",
             Step::ExpirePassword => "expire_password",
             Step::MarkExpired => "mark_expired",
@@ -168,6 +174,8 @@ impl Step {
             }
             Step::ListGroups => "ListGroupsForUser",
             Step::RemoveFromGroup => "RemoveUserFromGroup",
+            Step::ScheduleOffboarding => "CreateSchedule",
+            Step::CancelSchedule => "DeleteSchedule",
             Step::ReadCredentialReport => "GetCredentialReport",
             Step::ListUserAttachments => "ListAccessKeys",
             Step::DeleteCredential => {

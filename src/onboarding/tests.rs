@@ -60,6 +60,7 @@ pub(crate) fn account() -> AccountContext {
     AccountContext {
         partition: "aws".into(),
         account_id: Some("123456789012".into()),
+        function_arn: "arn:aws:lambda:us-east-1:123456789012:function:iam-onboarding".into(),
     }
 }
 

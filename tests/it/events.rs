@@ -179,6 +179,13 @@ async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
         .send()
         .await
         .unwrap();
+    // The schedule group future offboardings go to (the template's, in a deployment).
+    aws_sdk_scheduler::Client::new(&world.sdk)
+        .create_schedule_group()
+        .name("iam-onboarding-offboarding")
+        .send()
+        .await
+        .unwrap();
     // A user under the path that the function does not manage (no marker): never touched.
     world
         .iam()
@@ -195,7 +202,9 @@ async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
         &env_file,
         format!(
             "SELF_MANAGE_POLICY_ARN={}\nSENDER_EMAIL={SENDER}\nUSER_PATH=/employees/\nALLOWED_GROUPS=developers,readers\n\
-             WEBHOOK_SECRET_ARN={}\nEVENTBRIDGE_SOURCE=com.example.hr\n",
+             WEBHOOK_SECRET_ARN={}\nEVENTBRIDGE_SOURCE=com.example.hr\n\
+             OFFBOARDING_SCHEDULE_GROUP=iam-onboarding-offboarding\n\
+             OFFBOARDING_SCHEDULER_ROLE_ARN=arn:aws:iam::123456789012:role/iam-onboarding-scheduler\n",
             world.policy_arn, world.secret_arn
         ),
     )

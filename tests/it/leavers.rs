@@ -334,3 +334,81 @@ async fn eventbridge_failures_name_the_action_and_the_reason() {
             .is_none_or(|t| t.is_empty())
     );
 }
+
+#[tokio::test]
+async fn a_future_offboarding_keeps_exactly_one_schedule_per_person() {
+    let world = World::new().await;
+    let scheduler = aws_sdk_scheduler::Client::new(&world.sdk);
+    scheduler
+        .create_schedule_group()
+        .name("iam-onboarding-offboarding")
+        .send()
+        .await
+        .unwrap();
+    let settings = [
+        ("OFFBOARDING_SCHEDULE_GROUP", "iam-onboarding-offboarding"),
+        (
+            "OFFBOARDING_SCHEDULER_ROLE_ARN",
+            "arn:aws:iam::123456789012:role/iam-onboarding-scheduler",
+        ),
+    ];
+    let app = world.app(&settings);
+    assert_eq!(
+        status_of(&app, json!({"employee": jane()})).await,
+        "created"
+    );
+    let leaver = |at: &str| {
+        json!({"action": "offboard", "employee": {"email": "jane.doe@example.com",
+               "employeeId": "E-1042", "effectiveAt": at}})
+    };
+    let schedules = || async {
+        let listed = scheduler
+            .list_schedules()
+            .group_name("iam-onboarding-offboarding")
+            .send()
+            .await
+            .unwrap();
+        let mut found = Vec::new();
+        for summary in listed.schedules() {
+            let schedule = scheduler
+                .get_schedule()
+                .group_name("iam-onboarding-offboarding")
+                .name(summary.name().unwrap())
+                .send()
+                .await
+                .unwrap();
+            found.push(
+                schedule
+                    .schedule_expression()
+                    .unwrap_or_default()
+                    .to_string(),
+            );
+        }
+        found
+    };
+    assert_eq!(
+        status_of(&app, leaver("2099-12-31T17:00:00Z")).await,
+        "scheduled"
+    );
+    assert_eq!(schedules().await, ["at(2099-12-31T17:00:00)"]);
+    assert_eq!(
+        status_of(&app, leaver("2099-06-30T12:00:00+02:00")).await,
+        "scheduled"
+    );
+    assert_eq!(
+        schedules().await,
+        ["at(2099-06-30T10:00:00)"],
+        "the later offboarding replaced it"
+    );
+    let user = world.moto.user("jane.doe").unwrap();
+    assert_eq!(
+        tag(&user, "OnboardingStatus"),
+        Some("complete"),
+        "nothing else changed yet"
+    );
+
+    // Offboarded now (as the schedule would): the pending schedule goes.
+    let now = json!({"action": "offboard", "employee": {"email": "jane.doe@example.com", "employeeId": "E-1042"}});
+    assert_eq!(status_of(&app, now).await, "offboarded");
+    assert!(schedules().await.is_empty());
+}

@@ -6,7 +6,11 @@ use serde_json::Value;
 use tracing::{Instrument, info_span};
 
 use crate::hr::{Action, FieldError};
+use crate::hygiene::Sweeper;
 use crate::onboarding::{AccountContext, Status};
+use crate::triggers::sweep::{
+    handle_scheduled_sweep, handle_sweep_request, is_schedule, is_sweep_request,
+};
 use crate::triggers::webhook::{SigningKeys, handle_webhook};
 use crate::triggers::{Trigger, handle_direct, handle_eventbridge};
 use crate::workflows::Workflows;
@@ -20,6 +24,10 @@ pub enum HandlerError {
     /// The event is of a kind this function does not handle.
     #[error("unsupported event: {0}")]
     UnsupportedEvent(String),
+    /// The scheduled sweep was aborted (report or listing failed) or an action
+    /// failed; its summary went to the topic.
+    #[error("credential sweep incomplete: {0}")]
+    SweepIncomplete(String),
     /// An EventBridge event did not end with its action done for every
     /// employee; the error makes Lambda retry the event and finally send it to the DLQ.
     #[error("employee not {} ({}): {message}", action.done(), status.as_str())]
@@ -38,6 +46,7 @@ impl From<HandlerError> for Diagnostic {
         let error_type = match &err {
             HandlerError::InvalidRequest(_) => "InvalidRequest",
             HandlerError::UnsupportedEvent(_) => "UnsupportedEvent",
+            HandlerError::SweepIncomplete(_) => "SweepIncomplete",
             HandlerError::NotDone {
                 status: Status::Rejected,
                 ..
@@ -66,13 +75,18 @@ impl From<HandlerError> for Diagnostic {
 /// Everything a warm container keeps between invocations.
 pub struct App {
     workflows: Workflows,
+    sweeper: Sweeper,
     keys: SigningKeys,
 }
 
 impl App {
     /// The handler state for a container.
-    pub fn new(workflows: Workflows, keys: SigningKeys) -> Self {
-        Self { workflows, keys }
+    pub fn new(workflows: Workflows, sweeper: Sweeper, keys: SigningKeys) -> Self {
+        Self {
+            workflows,
+            sweeper,
+            keys,
+        }
     }
 
     /// Handles one invocation.
@@ -85,6 +99,18 @@ impl App {
         let workflows = &self.workflows;
         match trigger {
             // The runtime's own span already carries the request id.
+            Trigger::Direct(payload) if is_sweep_request(&payload) => {
+                handle_sweep_request(&self.sweeper, &payload, &account)
+                    .instrument(info_span!("sweep"))
+                    .await
+            }
+            Trigger::EventBridge(event) if is_schedule(&event) => {
+                let correlation_id = event.id.clone().unwrap_or_default();
+                let span = info_span!("scheduled_sweep", correlation_id = %correlation_id);
+                handle_scheduled_sweep(&self.sweeper, &account)
+                    .instrument(span)
+                    .await
+            }
             Trigger::Direct(payload) => {
                 handle_direct(workflows, &payload, &account)
                     .instrument(info_span!("direct"))

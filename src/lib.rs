@@ -20,9 +20,10 @@ pub mod workflows;
 
 use aws_types::SdkConfig;
 
-use crate::aws::{iam::Iam, scheduler::Scheduler, secrets::Secrets, ses::Ses};
+use crate::aws::{iam::Iam, scheduler::Scheduler, secrets::Secrets, ses::Ses, sns::Sns};
 use crate::config::Config;
 use crate::handler::App;
+use crate::hygiene::Sweeper;
 use crate::triggers::webhook::SigningKeys;
 use crate::workflows::Workflows;
 
@@ -33,11 +34,18 @@ pub fn build_app(sdk: &SdkConfig, config: Config) -> App {
         Secrets::new(aws_sdk_secretsmanager::Client::new(sdk)),
         config.webhook_secret_arn.clone(),
     );
-    let workflows = Workflows::new(
-        Iam::new(aws_sdk_iam::Client::new(sdk)),
-        Ses::new(aws_sdk_ses::Client::new(sdk)),
-        Scheduler::new(aws_sdk_scheduler::Client::new(sdk)),
-        config,
+    let iam = Iam::new(aws_sdk_iam::Client::new(sdk));
+    let ses = Ses::new(aws_sdk_ses::Client::new(sdk));
+    let sweeper = Sweeper::new(
+        iam.clone(),
+        ses.clone(),
+        Sns::new(aws_sdk_sns::Client::new(sdk)),
+        config.clone(),
     );
-    App::new(workflows, keys)
+    let scheduler = Scheduler::new(aws_sdk_scheduler::Client::new(sdk));
+    App::new(
+        Workflows::new(iam, ses, scheduler, config),
+        sweeper,
+        keys,
+    )
 }

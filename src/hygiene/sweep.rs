@@ -100,7 +100,7 @@ impl Sweeper {
         summary.users_in_report = rows.len();
         let path = self.config.user_path.as_str();
         let (under, outside): (Vec<UserRow>, Vec<UserRow>) =
-            rows.into_iter().partition(|r| r.path.starts_with(path));
+            rows.into_iter().partition(|r| r.path == path);
         summary.users_outside_path = outside.len();
 
         let candidates = match self.read_candidates(under, now, &mut summary).await {
@@ -236,7 +236,7 @@ impl Sweeper {
                     .push(skip("not managed by iam-onboarding (no ManagedBy marker)"));
                 continue;
             }
-            if !user.path.starts_with(path) {
+            if user.path != path {
                 summary.skipped.push(skip("moved outside USER_PATH"));
                 continue;
             }

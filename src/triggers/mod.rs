@@ -1,9 +1,11 @@
 //! What invokes the function, one module each: direct invokes, EventBridge
-//! events and signed HR webhooks, told apart by [`Trigger::from_event`].
+//! events and signed HR webhooks, told apart by [`Trigger::from_event`]; and
+//! the credential sweep's schedule and direct invoke ([`sweep`]).
 
 mod direct;
 mod eventbridge;
 mod shape;
+pub mod sweep;
 pub mod webhook;
 
 pub use direct::handle_direct;

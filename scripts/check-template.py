@@ -74,6 +74,14 @@ CREDENTIAL_ACTIONS = (
     "iam:ListSigningCertificates", "iam:UpdateSigningCertificate", "iam:ListServiceSpecificCredentials",
     "iam:UpdateServiceSpecificCredential", "iam:ListGroupsForUser",
 )
+# The credential sweep (README "Credential hygiene"): the report (Resource "*"),
+# reads of marked users, and the deletion of offboarded users.
+REPORT_ACTIONS = ("iam:GenerateCredentialReport", "iam:GetCredentialReport")
+SWEEP_READ_ACTIONS = ("iam:ListMFADevices", "iam:ListAttachedUserPolicies", "iam:ListUserPolicies",
+                      "iam:GetAccessKeyLastUsed")
+DELETE_ACTIONS = ("iam:DeleteAccessKey", "iam:DeleteSSHPublicKey", "iam:DeleteSigningCertificate",
+                  "iam:DeleteServiceSpecificCredential", "iam:DeactivateMFADevice", "iam:DeleteUserPolicy",
+                  "iam:DeleteUser")
 DENY_ALL_ARN = "arn:aws:iam::aws:policy/AWSDenyAll"
 # The only tag keys the function may remove (UntagUser): its own.
 UNTAG_KEYS = ["Department", "OffboardedAt"]
@@ -93,6 +101,12 @@ EXPECTED_ACTIONS = {
     "iam:UntagUser",
     "iam:RemoveUserFromGroup",
     *CREDENTIAL_ACTIONS,
+    # The credential sweep (README "Credential hygiene").
+    *REPORT_ACTIONS,
+    *SWEEP_READ_ACTIONS,
+    *DELETE_ACTIONS,
+    "iam:DeleteVirtualMFADevice",
+    "sns:Publish",
     "ses:SendEmail",
     "secretsmanager:GetSecretValue",
     "logs:CreateLogStream",
@@ -100,7 +114,7 @@ EXPECTED_ACTIONS = {
     "sqs:SendMessage",
 }
 # The only actions that may use Resource "*" (they have no resource type).
-STAR_RESOURCE_OK = {"iam:GetAccountPasswordPolicy", "iam:ListAccountAliases"}
+STAR_RESOURCE_OK = {"iam:GetAccountPasswordPolicy", "iam:ListAccountAliases", *REPORT_ACTIONS}
 EXPECTED_ENV = {
     "SELF_MANAGE_POLICY_ARN",
     "SENDER_EMAIL",
@@ -111,6 +125,14 @@ EXPECTED_ENV = {
     "SES_CONFIGURATION_SET",
     "WEBHOOK_SECRET_ARN",
     "EVENTBRIDGE_SOURCE",
+    "PASSWORD_TTL_HOURS",
+    "MFA_GRACE_DAYS",
+    "MFA_REMINDER_EVERY_DAYS",
+    "DELETE_AFTER_DAYS",
+    "KEY_UNUSED_DAYS",
+    "DEACTIVATE_UNUSED_KEYS",
+    "SWEEP_MAX_ACTIONS",
+    "NOTIFY_TOPIC_ARN",
 }
 
 # Sample values used to resolve the template's intrinsic functions.
@@ -136,6 +158,10 @@ SAMPLE_RESOURCES = {
     },
     ROLE_ID: {"Ref": "iam-onboarding-OnboardingExecutionRole-EXAMPLE",
               "Arn": f"arn:aws:iam::{ACCOUNT}:role/iam-onboarding-OnboardingExecutionRole-EXAMPLE"},
+    "OnboardingFunctionCredentialSweep": {
+        "Ref": "iam-onboarding-OnboardingFunctionCredentialSweep-EXAMPLE",
+        "Arn": f"arn:aws:events:us-east-1:{ACCOUNT}:rule/iam-onboarding-OnboardingFunctionCredentialSweep-EXAMPLE",
+    },
     "OnboardingFunctionEmployeeHired": {
         "Ref": "iam-onboarding-OnboardingFunctionEmployeeHired-EXAMPLE",
         "Arn": f"arn:aws:events:us-east-1:{ACCOUNT}:rule/iam-onboarding-OnboardingFunctionEmployeeHired-EXAMPLE",
@@ -154,6 +180,15 @@ SAMPLE_FULL = {
     "LogRetentionDays": "90",
     "ReservedConcurrency": "2",
     "AlarmTopicArn": f"arn:aws:sns:us-east-1:{ACCOUNT}:ops",
+    "NotifyTopicArn": f"arn:aws:sns:us-east-1:{ACCOUNT}:iam-hygiene",
+    "SweepSchedule": "rate(1 day)",
+    "PasswordTtlHours": "72",
+    "MfaGraceDays": "7",
+    "MfaReminderEveryDays": "3",
+    "DeleteAfterDays": "30",
+    "KeyUnusedDays": "45",
+    "DeactivateUnusedKeys": "false",
+    "SweepMaxActions": "10",
 }
 SAMPLE_MINIMAL = {
     **SAMPLE_FULL,
@@ -163,6 +198,7 @@ SAMPLE_MINIMAL = {
     "SigninUrl": "",
     "ReservedConcurrency": "0",
     "AlarmTopicArn": "",
+    "NotifyTopicArn": "",
 }
 
 
@@ -509,7 +545,7 @@ def check_role_resolved(cfn: dict, params: dict) -> None:
 
     for a in ("iam:GetUser", "iam:CreateUser", "iam:TagUser", "iam:CreateLoginProfile",
               "iam:UpdateLoginProfile", "iam:DeleteLoginProfile", "iam:AttachUserPolicy",
-              "iam:DetachUserPolicy", "iam:UntagUser", *CREDENTIAL_ACTIONS):
+              "iam:UntagUser", *CREDENTIAL_ACTIONS, *SWEEP_READ_ACTIONS, *DELETE_ACTIONS):
         require(only(stmts, a)["Resource"] == users, f"{a} must be limited to {users} ({v})")
 
     create = cond(only(stmts, "iam:CreateUser"))
@@ -537,10 +573,34 @@ def check_role_resolved(cfn: dict, params: dict) -> None:
             f"iam:AttachUserPolicy must require iam:PolicyARN = the self-manage policy or AWSDenyAll ({v}): {attach}")
     require(attach.get("StringEquals") == {f"iam:ResourceTag/{MARKER_KEY}": MARKER_VALUE},
             f"iam:AttachUserPolicy must require the marker tag on the user ({v})")
-    detach = cond(only(stmts, "iam:DetachUserPolicy"))
-    require(detach == {"ArnEquals": {"iam:PolicyARN": DENY_ALL_ARN},
-                       "StringEquals": {f"iam:ResourceTag/{MARKER_KEY}": MARKER_VALUE}},
-            f"iam:DetachUserPolicy must be limited to AWSDenyAll on marked users ({v}): {detach}")
+    # DetachUserPolicy: AWSDenyAll from marked users (rehire), and any policy from
+    # offboarded marked users (the sweep's deletion); nothing else.
+    offboarded = {f"iam:ResourceTag/{MARKER_KEY}": MARKER_VALUE, "iam:ResourceTag/OnboardingStatus": "offboarded"}
+    detach = sorted((json.dumps(cond(st), sort_keys=True) for st in stmts.get("iam:DetachUserPolicy", [])))
+    want_detach = sorted(json.dumps(c, sort_keys=True) for c in (
+        {"ArnEquals": {"iam:PolicyARN": DENY_ALL_ARN}, "StringEquals": {f"iam:ResourceTag/{MARKER_KEY}": MARKER_VALUE}},
+        {"StringEquals": offboarded}))
+    require(detach == want_detach,
+            f"iam:DetachUserPolicy must be AWSDenyAll on marked users, or any policy on offboarded marked users ({v}): {detach}")
+    for st in stmts["iam:DetachUserPolicy"]:
+        require(st["Resource"] == users, f"iam:DetachUserPolicy must be limited to {users} ({v})")
+    for a in DELETE_ACTIONS:
+        c = cond(only(stmts, a))
+        require(c == {"StringEquals": offboarded},
+                f"{a} must require the marker and OnboardingStatus=offboarded on the user ({v}): {c}")
+    for a in SWEEP_READ_ACTIONS:
+        c = cond(only(stmts, a))
+        require(c == {"StringEquals": {f"iam:ResourceTag/{MARKER_KEY}": MARKER_VALUE}},
+                f"{a} must require iam:ResourceTag/{MARKER_KEY}={MARKER_VALUE} ({v}): {c}")
+    mfa = only(stmts, "iam:DeleteVirtualMFADevice")
+    require(mfa["Resource"] == f"arn:aws:iam::{ACCOUNT}:mfa/*" and not cond(mfa),
+            f"iam:DeleteVirtualMFADevice must be on the account's MFA devices only ({v}): {mfa['Resource']}")
+    if params["NotifyTopicArn"]:
+        sns = only(stmts, "sns:Publish")
+        require(sns["Resource"] == params["NotifyTopicArn"] and not cond(sns),
+                f"sns:Publish must be on NotifyTopicArn only ({v}): {sns['Resource']}")
+    else:
+        require("sns:Publish" not in stmts, f"no topic configured, yet sns:Publish is granted ({v})")
     untag = cond(only(stmts, "iam:UntagUser"))
     require(untag == {"StringEquals": {f"iam:ResourceTag/{MARKER_KEY}": MARKER_VALUE},
                       "ForAllValues:StringEquals": {"aws:TagKeys": UNTAG_KEYS},
@@ -596,8 +656,13 @@ def check_function(sam: dict, cfn: dict) -> None:
     require(env == EXPECTED_ENV, f"environment variables must be exactly {sorted(EXPECTED_ENV)}, got {sorted(env)}")
     urls = [v for v in cfn["Resources"].values() if v["Type"] == "AWS::Lambda::Url"]
     require(len(urls) == 1, "expected one Function URL")
-    rules = [v for v in cfn["Resources"].values() if v["Type"] == "AWS::Events::Rule"]
-    require(len(rules) == 1, "expected one EventBridge rule")
+    rules = [v for v in cfn["Resources"].values() if v["Type"] == "AWS::Events::Rule"
+             and "EventPattern" in v["Properties"]]
+    require(len(rules) == 1, "expected one EventBridge rule with an event pattern")
+    schedules = [v for v in cfn["Resources"].values() if v["Type"] == "AWS::Events::Rule"
+                 and "ScheduleExpression" in v["Properties"]]
+    require(len(schedules) == 1 and schedules[0]["Properties"]["ScheduleExpression"] == {"Ref": "SweepSchedule"},
+            "expected one schedule rule (the credential sweep) with ScheduleExpression = SweepSchedule")
     pat = rules[0]["Properties"]["EventPattern"]
     detail_types = ["Employee Hired", "Employee Terminated", "Employee Updated"]
     require(pat == {"source": [{"Ref": "EventSource"}], "detail-type": detail_types},
@@ -652,9 +717,12 @@ def cmd_check() -> None:
 PARLIAMENT_SUPPRESSIONS = [
     {
         "issue": "UNKNOWN_CONDITION_FOR_ACTION",
-        "detail": r"Unknown condition iam:ResourceTag/ManagedBy for action "
+        "detail": r"Unknown condition iam:ResourceTag/(ManagedBy|OnboardingStatus) for action "
                   r"iam:(CreateLoginProfile|UpdateLoginProfile|DeleteLoginProfile|AttachUserPolicy|DetachUserPolicy|"
                   r"UntagUser|ListAccessKeys|UpdateAccessKey|ListSSHPublicKeys|UpdateSSHPublicKey|"
+                  r"ListMFADevices|ListAttachedUserPolicies|ListUserPolicies|GetAccessKeyLastUsed|"
+                  r"DeleteAccessKey|DeleteSSHPublicKey|DeleteSigningCertificate|DeleteServiceSpecificCredential|"
+                  r"DeactivateMFADevice|DeleteUserPolicy|DeleteUser|"
                   r"ListSigningCertificates|UpdateSigningCertificate|ListServiceSpecificCredentials|"
                   r"UpdateServiceSpecificCredential|ListGroupsForUser)",
         "files": r"<resolved>/(full|minimal)-OnboardingExecutionRole-onboarding\.json",

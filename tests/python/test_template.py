@@ -131,8 +131,8 @@ def expect_finding(name, result, message):
     ("iam:*", "Action: iam:GetUser", "Action: iam:*", "wildcard action"),
     ("wildcard in the conditional statement", "Action: iam:AddUserToGroup", "Action: iam:AddUser*",
      "wildcard action"),
-    ("DeleteUser", "Action: iam:GetUser", "Action: [iam:GetUser, iam:DeleteUser]", "never be granted"),
-    ("DeleteAccessKey", "Action: iam:AttachUserPolicy", "Action: [iam:AttachUserPolicy, iam:DeleteAccessKey]",
+    ("PutUserPolicy", "Action: iam:GetUser", "Action: [iam:GetUser, iam:PutUserPolicy]", "never be granted"),
+    ("CreateAccessKey", "Action: iam:AttachUserPolicy", "Action: [iam:AttachUserPolicy, iam:CreateAccessKey]",
      "never be granted"),
     ("Deny statement", "              - Sid: ReadAccountSettings\n                Effect: Allow",
      "              - Sid: ReadAccountSettings\n                Effect: Deny", "must be an Allow"),
@@ -151,8 +151,12 @@ def expect_finding(name, result, message):
     ("no async dead letters", "        DestinationConfig:\n          OnFailure:\n            Type: SQS\n"
      "            Destination: !GetAtt OnboardingDeadLetterQueue.Arn\n", "",
      "asynchronous invocations must send failures to the dead-letter queue"),
-    ("no rule dead letters", "            DeadLetterConfig:\n              Arn: !GetAtt OnboardingDeadLetterQueue.Arn\n",
-     "", "the EventBridge target must have a dead-letter queue"),
+    ("no rule dead letters", "              MaximumEventAgeInSeconds: 86400\n            DeadLetterConfig:\n"
+     "              Arn: !GetAtt OnboardingDeadLetterQueue.Arn\n",
+     "              MaximumEventAgeInSeconds: 86400\n", "the EventBridge target must have a dead-letter queue"),
+    ("no schedule dead letters", "              MaximumEventAgeInSeconds: 3600\n            DeadLetterConfig:\n"
+     "              Arn: !GetAtt OnboardingDeadLetterQueue.Arn\n",
+     "              MaximumEventAgeInSeconds: 3600\n", "the EventBridge target must have a dead-letter queue"),
     ("unencrypted queue", "SqsManagedSseEnabled: true", "SqsManagedSseEnabled: false", "encrypted at rest"),
     ("logs kept forever", "      RetentionInDays: !Ref LogRetentionDays\n", "      LogGroupClass: STANDARD\n",
      "the log group must set RetentionInDays"),
@@ -221,6 +225,16 @@ def test_a_malformed_custom_rule_fails_the_lint(tmp_path):
      "                    iam:PolicyARN: \"*\"\n", "iam:PolicyARN"),
     ("any policy detachable", "                    iam:PolicyARN: !Sub arn:${AWS::Partition}:iam::aws:policy/AWSDenyAll\n",
      "                    iam:PolicyARN: \"*\"\n", "AWSDenyAll on marked users"),
+    ("DeleteUser on marked users that are not offboarded",
+     "                    iam:ResourceTag/OnboardingStatus: offboarded\n", "",
+     "offboarded"),
+    ("any policy detachable from offboarded users of any path", "                  - iam:DeleteUserPolicy\n"
+     "                  - iam:DeleteUser\n                " + USERS,
+     "                  - iam:DeleteUserPolicy\n                  - iam:DeleteUser\n"
+     "                Resource: !Sub arn:${AWS::Partition}:iam::${AWS::AccountId}:user/*", "too broad"),
+    ("any topic", "                  Resource: !Ref NotifyTopicArn\n",
+     "                  Resource: !Sub arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:*\n",
+     "sns:Publish must be on NotifyTopicArn only"),
     ("any tag removable", "                      - Department\n                      - OffboardedAt\n",
      "                      - Department\n                      - OffboardedAt\n                      - ManagedBy\n",
      "iam:UntagUser must be limited"),

@@ -100,14 +100,15 @@ impl App {
         match trigger {
             // The runtime's own span already carries the request id.
             Trigger::Direct(payload) if is_sweep_request(&payload) => {
-                handle_sweep_request(&self.sweeper, &payload, &account)
+                // Boxed: the sweep's future is large, the handler's stays small.
+                Box::pin(handle_sweep_request(&self.sweeper, &payload, &account))
                     .instrument(info_span!("sweep"))
                     .await
             }
             Trigger::EventBridge(event) if is_schedule(&event) => {
                 let correlation_id = event.id.clone().unwrap_or_default();
                 let span = info_span!("scheduled_sweep", correlation_id = %correlation_id);
-                handle_scheduled_sweep(&self.sweeper, &account)
+                Box::pin(handle_scheduled_sweep(&self.sweeper, &account))
                     .instrument(span)
                     .await
             }

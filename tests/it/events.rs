@@ -31,6 +31,26 @@ struct Expected {
     warning: Option<String>,
     sign: Option<Signing>,
     give_credentials: Option<String>,
+    sweep: Option<SweepExpected>,
+}
+
+/// A credential sweep's answer: its outcome and actions ("user action outcome").
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SweepExpected {
+    outcome: String,
+    actions: Vec<String>,
+}
+
+fn sweep_actions(summary: &Value) -> Vec<String> {
+    summary["actions"]
+        .as_array()
+        .map_or_else(Vec::new, |actions| {
+            actions
+                .iter()
+                .map(|a| format!("{} {} {}", a["user"], a["action"], a["outcome"]).replace('"', ""))
+                .collect()
+        })
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -195,6 +215,38 @@ async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
         .send()
         .await
         .unwrap();
+    // A leaver offboarded 40 days ago (DELETE_AFTER_DAYS defaults to 30): the
+    // sweep samples plan and then carry out its deletion.
+    let old = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 40 * 86_400;
+    let leaver_tags = [
+        ("ManagedBy", "iam-onboarding".to_string()),
+        ("OnboardingStatus", "offboarded".to_string()),
+        ("OffboardedAt", old.to_string()),
+    ];
+    world
+        .iam()
+        .create_user()
+        .user_name("old.leaver")
+        .path("/employees/")
+        .set_tags(Some(
+            leaver_tags
+                .iter()
+                .map(|(k, v)| {
+                    aws_sdk_iam::types::Tag::builder()
+                        .key(*k)
+                        .value(v)
+                        .build()
+                        .unwrap()
+                })
+                .collect(),
+        ))
+        .send()
+        .await
+        .unwrap();
     let dir = std::env::temp_dir().join(format!("iam-onboarding-events-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let env_file = dir.join("function.env");
@@ -279,6 +331,20 @@ async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
                 }
                 None => response,
             };
+            if let Some(sweep) = &want.sweep {
+                let summary = &body["sweep"];
+                if summary["outcome"] != sweep.outcome.as_str()
+                    || sweep_actions(summary) != sweep.actions
+                {
+                    problems.push(format!(
+                        "sweep {} {:?} instead of {} {:?}: {body}",
+                        summary["outcome"],
+                        sweep_actions(summary),
+                        sweep.outcome,
+                        sweep.actions
+                    ));
+                }
+            }
             if statuses(&body["results"]) != want.results {
                 problems.push(format!(
                     "results {:?} instead of {:?}: {body}",
@@ -349,7 +415,13 @@ async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
             }
         }
         let created = want.results.iter().filter(|s| *s == "created").count();
-        if world.moto.user_names().len() != users_before + created
+        let deleted = want.sweep.as_ref().map_or(0, |s| {
+            s.actions
+                .iter()
+                .filter(|a| a.ends_with("delete_user done"))
+                .count()
+        });
+        if world.moto.user_names().len() + deleted != users_before + created
             || world.moto.emails().len() != emails_before + created
         {
             problems.push(format!("expected exactly {created} new users and emails"));

@@ -5,5 +5,6 @@ mod events;
 mod leavers;
 mod logs;
 mod onboarding;
+mod sweep;
 mod webhook;
 mod world;

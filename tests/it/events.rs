@@ -216,7 +216,10 @@ async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
         .await
         .unwrap();
     // A leaver offboarded 40 days ago (DELETE_AFTER_DAYS defaults to 30): the
-    // sweep samples plan and then carry out its deletion.
+    // dry-run sample plans its deletion; the scheduled sample meets the cap
+    // (SWEEP_MAX_ACTIONS=0) and deletes nothing. (Deletions are proven in
+    // tests/it/sweep.rs: moto's data.json, read after every sample here, fails
+    // once a user was deleted.)
     let old = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -256,7 +259,8 @@ async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
             "SELF_MANAGE_POLICY_ARN={}\nSENDER_EMAIL={SENDER}\nUSER_PATH=/employees/\nALLOWED_GROUPS=developers,readers\n\
              WEBHOOK_SECRET_ARN={}\nEVENTBRIDGE_SOURCE=com.example.hr\n\
              OFFBOARDING_SCHEDULE_GROUP=iam-onboarding-offboarding\n\
-             OFFBOARDING_SCHEDULER_ROLE_ARN=arn:aws:iam::123456789012:role/iam-onboarding-scheduler\n",
+             OFFBOARDING_SCHEDULER_ROLE_ARN=arn:aws:iam::123456789012:role/iam-onboarding-scheduler\n\
+             SWEEP_MAX_ACTIONS=0\n",
             world.policy_arn, world.secret_arn
         ),
     )

@@ -43,9 +43,5 @@ pub fn build_app(sdk: &SdkConfig, config: Config) -> App {
         config.clone(),
     );
     let scheduler = Scheduler::new(aws_sdk_scheduler::Client::new(sdk));
-    App::new(
-        Workflows::new(iam, ses, scheduler, config),
-        sweeper,
-        keys,
-    )
+    App::new(Workflows::new(iam, ses, scheduler, config), sweeper, keys)
 }

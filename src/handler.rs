@@ -12,7 +12,7 @@ use crate::triggers::sweep::{
     handle_scheduled_sweep, handle_sweep_request, is_schedule, is_sweep_request,
 };
 use crate::triggers::webhook::{SigningKeys, handle_webhook};
-use crate::triggers::{Trigger, handle_direct, handle_eventbridge};
+use crate::triggers::{ShapeError, StrictJson, Trigger, handle_direct, handle_eventbridge};
 use crate::workflows::Workflows;
 
 /// Errors returned to the Lambda runtime (direct invokes and EventBridge).
@@ -89,13 +89,21 @@ impl App {
         }
     }
 
-    /// Handles one invocation.
-    pub async fn handle(&self, event: LambdaEvent<Value>) -> Result<Value, HandlerError> {
+    /// Handles one invocation. The runtime parses the payload as [`StrictJson`], so an
+    /// event with a duplicate key is refused (`InvalidRequest` naming its path) before any
+    /// trigger looks at it.
+    pub async fn handle(&self, event: LambdaEvent<StrictJson>) -> Result<Value, HandlerError> {
         let (payload, context) = event.into_parts();
         let account = AccountContext::from_function_arn(&context.invoked_function_arn);
         tracing::debug!(function_arn = %context.invoked_function_arn, "invocation received");
-        let trigger =
-            Trigger::from_event(payload).map_err(|e| HandlerError::UnsupportedEvent(e.0))?;
+        let payload = payload.into_value().map_err(|e| {
+            tracing::info!(field = %e.field, "invalid request");
+            HandlerError::InvalidRequest(e)
+        })?;
+        let trigger = Trigger::from_event(payload).map_err(|e| match e {
+            ShapeError::Unsupported(reason) => HandlerError::UnsupportedEvent(reason),
+            ShapeError::Invalid(field) => HandlerError::InvalidRequest(field),
+        })?;
         let workflows = &self.workflows;
         match trigger {
             // The runtime's own span already carries the request id.

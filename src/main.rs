@@ -5,9 +5,9 @@
 #![recursion_limit = "256"]
 
 use iam_onboarding::aws::sdk::sdk_config_from_env;
+use iam_onboarding::triggers::StrictJson;
 use iam_onboarding::{build_app, config::Config, logging};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -17,5 +17,8 @@ async fn main() -> Result<(), Error> {
     let sdk = sdk_config_from_env()
         .inspect_err(|e| tracing::error!(error = %e, "invalid configuration"))?;
     let app = build_app(&sdk, config);
-    lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| app.handle(event))).await
+    lambda_runtime::run(service_fn(|event: LambdaEvent<StrictJson>| {
+        app.handle(event)
+    }))
+    .await
 }

@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 use tracing::info;
 
 use crate::handler::HandlerError;
+use crate::hr::mask_emails_in;
 use crate::onboarding::AccountContext;
 use crate::workflows::Workflows;
 
@@ -19,6 +20,11 @@ pub async fn handle_direct(
         info!(field = %e.field, "invalid request");
         HandlerError::InvalidRequest(e)
     })?;
-    let results = workflows.run(request, account).await;
+    let mut results = workflows.run(request, account).await;
+    // AWS messages may name the recipient (SES MessageRejected): mask it, as the
+    // webhook and EventBridge paths do.
+    for error in results.iter_mut().filter_map(|r| r.error.as_mut()) {
+        error.message = mask_emails_in(&error.message);
+    }
     Ok(json!({"results": results}))
 }

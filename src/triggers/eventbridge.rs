@@ -76,6 +76,12 @@ pub async fn handle_eventbridge(
 /// `detail` is the employee object, or a whole request (with dryRun or a batch);
 /// the detail-type sets the action, and a request naming another one is refused.
 fn request_payload(detail: Value, action: Action) -> Result<Value, FieldError> {
+    if !detail.is_object() {
+        return Err(FieldError::new(
+            "detail",
+            "must be a JSON object: the employee, or a request with employee or employees",
+        ));
+    }
     if detail.get("employee").is_none() && detail.get("employees").is_none() {
         return Ok(json!({"action": action.as_str(), "employee": detail}));
     }
@@ -110,6 +116,12 @@ mod tests {
             request_payload(json!({"dryRun": true, "employees": []}), Action::Update).unwrap(),
             json!({"action": "update", "dryRun": true, "employees": []})
         );
+        for detail in [json!("jane@example.com"), Value::Null, json!([{}])] {
+            assert_eq!(
+                request_payload(detail, Action::Onboard).unwrap_err().field,
+                "detail"
+            );
+        }
         let mismatch = json!({"action": "onboard", "employee": {}});
         assert_eq!(
             request_payload(mismatch, Action::Offboard)

@@ -5,9 +5,11 @@
 mod direct;
 mod eventbridge;
 mod shape;
+pub mod strict_json;
 pub mod sweep;
 pub mod webhook;
 
 pub use direct::handle_direct;
 pub use eventbridge::{EMPLOYEE_HIRED, EMPLOYEE_TERMINATED, EMPLOYEE_UPDATED, handle_eventbridge};
 pub use shape::{ShapeError, Trigger};
+pub use strict_json::StrictJson;

@@ -7,6 +7,7 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde_json::Value;
 
 use super::webhook::{WebhookRequest, decode_body};
+use crate::hr::FieldError;
 
 /// One invocation, by where it came from.
 #[derive(Debug)]
@@ -21,8 +22,14 @@ pub enum Trigger {
 
 /// Why an event could not be read as any supported shape.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct ShapeError(pub String);
+pub enum ShapeError {
+    /// Not a kind of event this function handles (Lambda error `UnsupportedEvent`).
+    #[error("{0}")]
+    Unsupported(String),
+    /// A recognised shape with a field of the wrong type (Lambda error `InvalidRequest`).
+    #[error("{0}")]
+    Invalid(FieldError),
+}
 
 impl Trigger {
     /// Recognises the shape of `event`.
@@ -32,7 +39,7 @@ impl Trigger {
             || event.get("version") == Some(&"2.0".into());
         if has("requestContext") && is_v2 {
             let request: ApiGatewayV2httpRequest = serde_json::from_value(event).map_err(|e| {
-                ShapeError(format!("not a valid HTTP API / Function URL event: {e}"))
+                ShapeError::Unsupported(format!("not a valid HTTP API / Function URL event: {e}"))
             })?;
             return Ok(Self::Webhook(WebhookRequest {
                 method: request
@@ -46,21 +53,53 @@ impl Trigger {
             }));
         }
         if has("requestContext") && has("httpMethod") {
-            let request: ApiGatewayProxyRequest = serde_json::from_value(event)
-                .map_err(|e| ShapeError(format!("not a valid API Gateway REST event: {e}")))?;
+            let request: ApiGatewayProxyRequest = serde_json::from_value(event).map_err(|e| {
+                ShapeError::Unsupported(format!("not a valid API Gateway REST event: {e}"))
+            })?;
             return Ok(Self::Webhook(WebhookRequest {
                 method: request.http_method.as_str().to_ascii_uppercase(),
                 headers: request.headers,
                 body: decode_body(request.body, request.is_base64_encoded),
             }));
         }
-        if has("detail-type") && has("source") {
-            let event: EventBridgeEvent<Value> = serde_json::from_value(event)
-                .map_err(|e| ShapeError(format!("not a valid EventBridge event: {e}")))?;
+        // A direct request never has these (it refuses unknown fields).
+        if has("detail-type") || (has("source") && has("detail")) {
+            check_eventbridge_fields(&event)?;
+            let event: EventBridgeEvent<Value> = serde_json::from_value(event).map_err(|e| {
+                ShapeError::Unsupported(format!("not a valid EventBridge event: {e}"))
+            })?;
             return Ok(Self::EventBridge(event));
         }
         Ok(Self::Direct(event))
     }
+}
+
+/// The fields an EventBridge event must have, with their types: an event without
+/// `source` or `detail-type` is not one this function handles; a wrong type is named.
+fn check_eventbridge_fields(event: &Value) -> Result<(), ShapeError> {
+    for key in ["source", "detail-type"] {
+        match event.get(key) {
+            None => {
+                return Err(ShapeError::Unsupported(format!(
+                    "an EventBridge event without {key} is not handled"
+                )));
+            }
+            Some(Value::String(_)) => {}
+            Some(_) => {
+                return Err(ShapeError::Invalid(FieldError::new(
+                    key,
+                    "must be a string",
+                )));
+            }
+        }
+    }
+    if event.get("detail").is_none() {
+        return Err(ShapeError::Invalid(FieldError::new(
+            "detail",
+            "is required: the employee, or a request with employee or employees",
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -137,5 +176,46 @@ mod tests {
             Trigger::from_event(direct).unwrap(),
             Trigger::Direct(_)
         ));
+    }
+
+    #[test]
+    fn eventbridge_shape_errors_name_the_field() {
+        let event = |overrides: Value| {
+            let mut event = json!({"version": "0", "id": "e1", "detail-type": "Employee Hired",
+                "source": "com.example.hr", "account": "123456789012", "time": "2026-11-27T00:00:00Z",
+                "region": "us-east-1", "resources": [], "detail": {"email": "jane@example.com"}});
+            for (k, v) in overrides.as_object().unwrap() {
+                if v.is_null() && k != "detail" {
+                    event.as_object_mut().unwrap().remove(k);
+                } else {
+                    event[k] = v.clone();
+                }
+            }
+            Trigger::from_event(event)
+        };
+        let invalid = |result: Result<Trigger, ShapeError>| match result {
+            Err(ShapeError::Invalid(e)) => e.field,
+            other => panic!("not a field error: {other:?}"),
+        };
+        assert_eq!(invalid(event(json!({"detail-type": 7}))), "detail-type");
+        assert_eq!(invalid(event(json!({"source": ["x"]}))), "source");
+        let no_detail = json!({"detail-type": "Employee Hired", "source": "com.example.hr"});
+        assert_eq!(invalid(Trigger::from_event(no_detail)), "detail");
+        // Without source, an event with a detail-type is unsupported, not a direct request.
+        assert!(matches!(
+            event(json!({"source": null})),
+            Err(ShapeError::Unsupported(reason)) if reason.contains("source")
+        ));
+        assert!(matches!(
+            Trigger::from_event(json!({"source": "com.example.hr", "detail": {}})),
+            Err(ShapeError::Unsupported(reason)) if reason.contains("detail-type")
+        ));
+        // A detail of the wrong type is named by the EventBridge handler (it is parsed here).
+        for detail in [json!("text"), Value::Null, json!([1])] {
+            assert!(matches!(
+                event(json!({"detail": detail})),
+                Ok(Trigger::EventBridge(_))
+            ));
+        }
     }
 }

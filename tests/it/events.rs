@@ -318,6 +318,11 @@ async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
                     "expected Lambda error {error_type}; got stdout {stdout} stderr {stderr}"
                 ));
             }
+            if let Some(field) = &want.field
+                && !stderr.contains(&format!("{field}: "))
+            {
+                problems.push(format!("the error does not name {field}: {stderr}"));
+            }
         } else if !output.status.success() {
             problems.push(format!("invoke failed: {stderr}"));
         } else {

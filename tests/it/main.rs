@@ -1,6 +1,7 @@
 //! Integration tests: the library against a real local AWS API emulator (moto),
 //! one private server per test. `make test` installs moto into `.venv`.
 
+mod ambiguous_input;
 mod events;
 mod leavers;
 mod logs;

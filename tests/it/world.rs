@@ -155,5 +155,5 @@ pub async fn invoke(
     let mut context = Context::default();
     context.request_id = "test-request-1".into();
     context.invoked_function_arn = FUNCTION_ARN.into();
-    app.handle(LambdaEvent::new(payload, context)).await
+    app.handle(LambdaEvent::new(payload.into(), context)).await
 }

@@ -7,6 +7,7 @@ use tracing::info;
 use super::{Rejection, SigningKeys, WebhookRequest, http_response};
 use crate::hr::HrRequest;
 use crate::onboarding::{AccountContext, EmployeeResult, Status};
+use crate::triggers::strict_json;
 use crate::workflows::Workflows;
 
 /// The UTF-8 byte-order mark.
@@ -84,7 +85,7 @@ async fn accept(
     // RFC 8259 §8.1: a receiver may ignore a leading byte-order mark (some .NET senders
     // add one). The signature above covers the body as sent, mark included.
     let json = body.strip_prefix(UTF8_BOM).unwrap_or(body);
-    let payload: Value = serde_json::from_slice(json).map_err(|err| {
+    let payload = strict_json::from_slice(json).map_err(|err| {
         Rejection::InvalidJson(format!(
             "the body is not valid JSON ({} at line {} column {})",
             json_error_kind(&err),
@@ -92,6 +93,8 @@ async fn accept(
             err.column()
         ))
     })?;
+    // A duplicate key could mean one thing to the sender's parser and another to ours.
+    let payload = payload.into_value().map_err(Rejection::InvalidField)?;
     workflows
         .parse_request(&payload)
         .map_err(Rejection::InvalidField)

@@ -63,6 +63,7 @@ impl From<HandlerError> for Diagnostic {
                 Action::Onboard => "OnboardingFailed",
                 Action::Offboard => "OffboardingFailed",
                 Action::Update => "UpdateFailed",
+                Action::Resend => "ResendFailed",
             },
         };
         Diagnostic {

@@ -12,7 +12,7 @@ use crate::aws::scheduler::Scheduler;
 use crate::aws::ses::Ses;
 use crate::config::Config;
 use crate::hr::{FieldError, HrRequest};
-use crate::lifecycle::{Offboarder, Updater};
+use crate::lifecycle::{Offboarder, Resender, Updater};
 use crate::onboarding::{AccountContext, EmployeeResult, Onboarder};
 
 /// Employees handled at the same time within one batch. IAM throttling is
@@ -24,6 +24,7 @@ pub struct Workflows {
     onboarder: Onboarder,
     offboarder: Offboarder,
     updater: Updater,
+    resender: Resender,
     config: Config,
 }
 
@@ -31,9 +32,10 @@ impl Workflows {
     /// The workflows using these adapters and configuration.
     pub fn new(iam: Iam, ses: Ses, scheduler: Scheduler, config: Config) -> Self {
         Self {
-            onboarder: Onboarder::new(iam.clone(), ses, config.clone()),
+            onboarder: Onboarder::new(iam.clone(), ses.clone(), config.clone()),
             offboarder: Offboarder::new(iam.clone(), scheduler, config.clone()),
-            updater: Updater::new(iam, config.clone()),
+            updater: Updater::new(iam.clone(), config.clone()),
+            resender: Resender::new(iam, ses, config.clone()),
             config,
         }
     }
@@ -54,6 +56,7 @@ impl Workflows {
             HrRequest::Onboard(request) => self.onboarder.run(request, account).await,
             HrRequest::Offboard(request) => self.offboarder.run(request, account).await,
             HrRequest::Update(request) => self.updater.run(request).await,
+            HrRequest::Resend(request) => self.resender.run(request, account).await,
         }
     }
 }

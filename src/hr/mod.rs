@@ -13,7 +13,9 @@ pub use employee::{Employee, EmployeeRecord, MAX_GROUPS};
 pub use field_error::{FieldError, FieldWarning};
 pub use iam_names::{GroupName, UserPath, Username};
 pub use leaver::{Leaver, LeaverRecord, parse_rfc3339};
-pub use request::{Action, HrRequest, MAX_BATCH, OffboardingRequest, OnboardingRequest};
+pub use request::{
+    Action, HrRequest, MAX_BATCH, OffboardingRequest, OnboardingRequest, ResendRequest,
+};
 pub use tags::{
     MAX_TAG_VALUE_CHARS, MAX_TAGS, TAG_SUBSTITUTE, check_tag_key, is_valid_tag_value,
     normalise_tag_value,

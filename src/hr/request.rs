@@ -18,11 +18,19 @@ pub enum Action {
     Offboard,
     /// A mover: tags and groups follow the HR record.
     Update,
+    /// A fresh one-time password and welcome email for a user who never signed in
+    /// (or anyone, with `force`).
+    Resend,
 }
 
 impl Action {
     /// Every action, in the order error messages list them.
-    pub const ALL: [Action; 3] = [Action::Onboard, Action::Offboard, Action::Update];
+    pub const ALL: [Action; 4] = [
+        Action::Onboard,
+        Action::Offboard,
+        Action::Update,
+        Action::Resend,
+    ];
 
     /// The action's name in requests, logs and error types.
     pub fn as_str(self) -> &'static str {
@@ -30,6 +38,7 @@ impl Action {
             Action::Onboard => "onboard",
             Action::Offboard => "offboard",
             Action::Update => "update",
+            Action::Resend => "resend",
         }
     }
 
@@ -39,6 +48,7 @@ impl Action {
             Action::Onboard => "onboarded",
             Action::Offboard => "offboarded",
             Action::Update => "updated",
+            Action::Resend => "resent",
         }
     }
 
@@ -65,6 +75,8 @@ pub enum HrRequest {
     Offboard(OffboardingRequest),
     /// Bring the users in line with the employees' records.
     Update(OnboardingRequest),
+    /// Send the employees a fresh one-time password.
+    Resend(ResendRequest),
 }
 
 impl HrRequest {
@@ -81,6 +93,10 @@ impl HrRequest {
                 Self::Update(OnboardingRequest::from_envelope(envelope, allowed_groups))
             }
             Action::Offboard => Self::Offboard(OffboardingRequest::from_envelope(envelope)),
+            Action::Resend => Self::Resend(ResendRequest {
+                force: envelope.force,
+                request: OnboardingRequest::from_envelope(envelope, allowed_groups),
+            }),
         })
     }
 
@@ -90,6 +106,7 @@ impl HrRequest {
             Self::Onboard(_) => Action::Onboard,
             Self::Offboard(_) => Action::Offboard,
             Self::Update(_) => Action::Update,
+            Self::Resend(_) => Action::Resend,
         }
     }
 }
@@ -98,6 +115,7 @@ impl HrRequest {
 struct Envelope<'a> {
     action: Action,
     dry_run: bool,
+    force: bool,
     records: Vec<(String, &'a Value)>,
 }
 
@@ -107,10 +125,10 @@ impl<'a> Envelope<'a> {
             .as_object()
             .ok_or_else(|| FieldError::new("(body)", "must be a JSON object"))?;
         for key in object.keys() {
-            if !["action", "dryRun", "employee", "employees"].contains(&key.as_str()) {
+            if !["action", "dryRun", "force", "employee", "employees"].contains(&key.as_str()) {
                 return Err(FieldError::new(
                     key.as_str(),
-                    "unknown field; expected action, dryRun, employee or employees",
+                    "unknown field; expected action, dryRun, force, employee or employees",
                 ));
             }
         }
@@ -121,6 +139,14 @@ impl<'a> Envelope<'a> {
             None | Some(Value::Null) => false,
             Some(Value::Bool(b)) => *b,
             Some(_) => return Err(FieldError::new("dryRun", "must be true or false")),
+        };
+        let force = match object.get("force") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) if action == Action::Resend => *b,
+            Some(Value::Bool(_)) => {
+                return Err(FieldError::new("force", "only a resend takes force"));
+            }
+            Some(_) => return Err(FieldError::new("force", "must be true or false")),
         };
         let records: Vec<(String, &Value)> = match (object.get("employee"), object.get("employees"))
         {
@@ -162,6 +188,7 @@ impl<'a> Envelope<'a> {
         Ok(Self {
             action,
             dry_run,
+            force,
             records,
         })
     }
@@ -234,6 +261,17 @@ impl OnboardingRequest {
             ),
         }
     }
+}
+
+/// A request to resend the welcome email with a fresh one-time password. The
+/// employee records are the onboarding's; only `email`, `username`, `employeeId`
+/// and `givenName` are used.
+#[derive(Debug)]
+pub struct ResendRequest {
+    /// Replace the password even when the user has already signed in with it.
+    pub force: bool,
+    /// The employees, as for an onboarding (`dryRun` reports the plan only).
+    pub request: OnboardingRequest,
 }
 
 /// A request to offboard one or more leavers.
@@ -466,6 +504,26 @@ mod tests {
             let err = request.employees[0].as_ref().unwrap_err();
             assert_eq!(err.field, field);
             assert!(!err.reason.contains("12345678"), "{err}");
+        }
+    }
+
+    #[test]
+    fn resend_takes_force_and_other_actions_refuse_it() {
+        let groups = [GroupName::parse("developers").unwrap()];
+        let parse_any = |v: Value| HrRequest::parse(&v, &groups);
+        let resend = parse_any(
+            json!({"action": "resend", "force": true, "employee": {"email": "a@example.com"}}),
+        );
+        assert!(
+            matches!(resend, Ok(HrRequest::Resend(r)) if r.force && r.request.employees[0].is_ok())
+        );
+        let plain = parse_any(json!({"action": "resend", "employee": {"email": "a@example.com"}}));
+        assert!(matches!(plain, Ok(HrRequest::Resend(r)) if !r.force));
+        for payload in [
+            json!({"force": true, "employee": {"email": "a@example.com"}}),
+            json!({"action": "resend", "force": "yes", "employee": {"email": "a@example.com"}}),
+        ] {
+            assert_eq!(parse_any(payload).unwrap_err().field, "force");
         }
     }
 

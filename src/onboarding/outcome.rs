@@ -34,6 +34,8 @@ pub enum Status {
     Unchanged,
     /// No user of this function under its path matches the person; nothing written.
     NotFound,
+    /// Resend: a fresh one-time password replaced the old one and the welcome email was sent again.
+    Resent,
 }
 
 impl Status {
@@ -50,6 +52,7 @@ impl Status {
                 | Status::Scheduled
                 | Status::Updated
                 | Status::Unchanged
+                | Status::Resent
         )
     }
 
@@ -68,6 +71,7 @@ impl Status {
             Status::Updated => "updated",
             Status::Unchanged => "unchanged",
             Status::NotFound => "not_found",
+            Status::Resent => "resent",
         }
     }
 }

@@ -391,6 +391,30 @@ async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
                     problems.push(format!("{name} offboarded, but {problem}"));
                 }
             }
+            // Resent: the latest email carries the only password that works.
+            for result in body["results"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|r| r["status"] == "resent")
+            {
+                let name = result["username"].as_str().unwrap();
+                let sent: Vec<_> = world
+                    .moto
+                    .emails()
+                    .into_iter()
+                    .filter(|e| e.html.contains(&format!("<code>{name}</code>")))
+                    .collect();
+                let password = world.moto.user(name).map(|u| u["password"].clone());
+                let works = |i: usize| {
+                    password.as_ref().and_then(|p| p.as_str()) == Some(sent[i].password().as_str())
+                };
+                if sent.len() < 2 || !works(sent.len() - 1) || works(sent.len() - 2) {
+                    problems.push(format!(
+                        "{name}: expected the resent email to carry the only valid password"
+                    ));
+                }
+            }
             for result in body["results"]
                 .as_array()
                 .into_iter()
@@ -424,6 +448,7 @@ async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
             }
         }
         let created = want.results.iter().filter(|s| *s == "created").count();
+        let resent = want.results.iter().filter(|s| *s == "resent").count();
         let deleted = want.sweep.as_ref().map_or(0, |s| {
             s.actions
                 .iter()
@@ -431,9 +456,12 @@ async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
                 .count()
         });
         if world.moto.user_names().len() + deleted != users_before + created
-            || world.moto.emails().len() != emails_before + created
+            || world.moto.emails().len() != emails_before + created + resent
         {
-            problems.push(format!("expected exactly {created} new users and emails"));
+            problems.push(format!(
+                "expected exactly {created} new users and {} emails",
+                created + resent
+            ));
         }
         if !problems.is_empty() {
             failures.push(format!(

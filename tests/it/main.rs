@@ -6,6 +6,7 @@ mod events;
 mod leavers;
 mod logs;
 mod onboarding;
+mod resend;
 mod sweep;
 mod webhook;
 mod world;

@@ -14,7 +14,7 @@ step "rustfmt"
 cargo fmt --all -- --check
 
 step "clippy (-D warnings)"
-cargo clippy --all-targets --locked -- -D warnings
+cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "template: SAM transform, cfn-lint, parliament, role checks"
 ./scripts/lint-template.sh
@@ -27,4 +27,4 @@ step "python tests"
 .venv/bin/python -m pytest -q tests/python
 
 step "rust tests (unit, emulator integration, cargo-lambda end-to-end)"
-cargo nextest run --all-targets --locked --no-fail-fast --no-tests=fail
+cargo nextest run --workspace --all-targets --locked --no-fail-fast --no-tests=fail

@@ -5,7 +5,7 @@ use std::future::Future;
 
 use futures::StreamExt;
 use serde_json::Value;
-use tracing::info;
+use tracing::{Instrument, Span, info};
 
 use crate::aws::iam::Iam;
 use crate::aws::scheduler::Scheduler;
@@ -61,22 +61,34 @@ impl Workflows {
     }
 }
 
-/// Runs `work` for every valid entry, at most [`BATCH_CONCURRENCY`] at a time;
-/// a rejected entry becomes a `rejected` result. One result per entry, in order.
-pub async fn for_each_entry<T, F, Fut>(
+/// Runs `work` for every valid entry, at most [`BATCH_CONCURRENCY`] at a time,
+/// inside the entry's `span`, and logs each entry's status when it finishes; a
+/// rejected entry becomes a `rejected` result. One result per entry, in order.
+pub async fn for_each_entry<T, S, F, Fut>(
     entries: Vec<Result<T, FieldError>>,
+    span: S,
     work: F,
 ) -> Vec<EmployeeResult>
 where
+    S: Fn(&T) -> Span,
     F: Fn(T) -> Fut,
     Fut: Future<Output = EmployeeResult>,
 {
-    let work = &work;
+    let (span, work) = (&span, &work);
     let mut finished: Vec<(usize, EmployeeResult)> =
         futures::stream::iter(entries.into_iter().enumerate())
             .map(|(index, entry)| async move {
                 let result = match entry {
-                    Ok(entry) => work(entry).await,
+                    Ok(entry) => {
+                        let span = span(&entry);
+                        async {
+                            let result = work(entry).await;
+                            info!(status = result.status.as_str(), "employee finished");
+                            result
+                        }
+                        .instrument(span)
+                        .await
+                    }
                     Err(field_error) => {
                         info!(field = %field_error.field, status = "rejected", "employee rejected");
                         EmployeeResult::rejected(&field_error)

@@ -61,21 +61,18 @@ impl Offboarder {
         account: &AccountContext,
     ) -> Vec<EmployeeResult> {
         let dry_run = request.dry_run;
-        for_each_entry(request.leavers, |leaver: Leaver| async move {
-            let span = info_span!(
-                "offboard",
-                employee_id = leaver.employee_id.as_deref().unwrap_or("-"),
-                username = %mask_emails_in(leaver.username.as_str()),
-                email = %leaver.email.as_ref().map_or("-".into(), |e| e.masked()),
-            );
-            async {
-                let result = self.offboard_one(&leaver, dry_run, account).await;
-                info!(status = result.status.as_str(), "employee finished");
-                result
-            }
-            .instrument(span)
-            .await
-        })
+        for_each_entry(
+            request.leavers,
+            |leaver: &Leaver| {
+                info_span!(
+                    "offboard",
+                    employee_id = leaver.employee_id.as_deref().unwrap_or("-"),
+                    username = %mask_emails_in(leaver.username.as_str()),
+                    email = %leaver.email.as_ref().map_or("-".into(), |e| e.masked()),
+                )
+            },
+            |leaver: Leaver| async move { self.offboard_one(&leaver, dry_run, account).await },
+        )
         .await
     }
 

@@ -10,7 +10,7 @@
 //! and tags the user `expired` (no undelivered password works; a retry resends).
 
 use tokio::sync::OnceCell;
-use tracing::{Instrument, error, info, info_span, warn};
+use tracing::{error, info, info_span, warn};
 
 use super::lookup::{Lookup, find_person};
 use crate::aws::AwsError;
@@ -82,22 +82,21 @@ impl Resender {
         account: &AccountContext,
     ) -> Vec<EmployeeResult> {
         let (force, dry_run) = (request.force, request.request.dry_run);
-        for_each_entry(request.request.employees, |employee: Employee| async move {
-            let span = info_span!(
-                "resend",
-                employee_id = employee.employee_id.as_deref().unwrap_or("-"),
-                username = %mask_emails_in(employee.username.as_str()),
-                email = %employee.email.masked(),
-                force,
-            );
-            async {
-                let result = self.resend_one(&employee, force, dry_run, account).await;
-                info!(status = result.status.as_str(), "employee finished");
-                result
-            }
-            .instrument(span)
-            .await
-        })
+        for_each_entry(
+            request.request.employees,
+            |employee: &Employee| {
+                info_span!(
+                    "resend",
+                    employee_id = employee.employee_id.as_deref().unwrap_or("-"),
+                    username = %mask_emails_in(employee.username.as_str()),
+                    email = %employee.email.masked(),
+                    force,
+                )
+            },
+            |employee: Employee| async move {
+                self.resend_one(&employee, force, dry_run, account).await
+            },
+        )
         .await
     }
 
@@ -109,11 +108,7 @@ impl Resender {
         account: &AccountContext,
     ) -> EmployeeResult {
         let name = employee.username.as_str();
-        let person = Person {
-            username: name,
-            employee_id: employee.employee_id.as_deref(),
-            email_hash: Some(employee.email.sha256_hex()),
-        };
+        let person = Person::from(employee);
         let user = match find_person(&self.iam, &person, self.config.user_path.as_str()).await {
             Lookup::Found(user, _) => user,
             Lookup::Refused(result) => return *result,

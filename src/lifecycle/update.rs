@@ -13,7 +13,7 @@
 //! are added, and tags written last; each call is idempotent, so the retry of a
 //! failed update recomputes what is left and converges.
 
-use tracing::{Instrument, info, info_span};
+use tracing::{Instrument, info_span};
 
 use super::lookup::{Lookup, find_person};
 use crate::aws::AwsError;
@@ -146,31 +146,24 @@ impl Updater {
     /// Updates every employee of `request`; one result per employee, in request order.
     pub async fn run(&self, request: OnboardingRequest) -> Vec<EmployeeResult> {
         let dry_run = request.dry_run;
-        for_each_entry(request.employees, |employee: Employee| async move {
-            let span = info_span!(
-                "update",
-                employee_id = employee.employee_id.as_deref().unwrap_or("-"),
-                username = %mask_emails_in(employee.username.as_str()),
-                email = %employee.email.masked(),
-            );
-            async {
-                let result = self.update_one(&employee, dry_run).await;
-                info!(status = result.status.as_str(), "employee finished");
-                result
-            }
-            .instrument(span)
-            .await
-        })
+        for_each_entry(
+            request.employees,
+            |employee: &Employee| {
+                info_span!(
+                    "update",
+                    employee_id = employee.employee_id.as_deref().unwrap_or("-"),
+                    username = %mask_emails_in(employee.username.as_str()),
+                    email = %employee.email.masked(),
+                )
+            },
+            |employee: Employee| async move { self.update_one(&employee, dry_run).await },
+        )
         .await
     }
 
     async fn update_one(&self, employee: &Employee, dry_run: bool) -> EmployeeResult {
         let name = employee.username.as_str();
-        let person = Person {
-            username: name,
-            employee_id: employee.employee_id.as_deref(),
-            email_hash: Some(employee.email.sha256_hex()),
-        };
+        let person = Person::from(employee);
         let user = match find_person(&self.iam, &person, self.config.user_path.as_str()).await {
             Lookup::Found(user, _) => user,
             Lookup::Refused(result) => return *result,

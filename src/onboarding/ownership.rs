@@ -184,6 +184,17 @@ pub struct Person<'a> {
     pub email_hash: Option<String>,
 }
 
+impl<'a> From<&'a Employee> for Person<'a> {
+    /// The person an HR employee record names: user name, employee id, email hash.
+    fn from(employee: &'a Employee) -> Self {
+        Self {
+            username: employee.username.as_str(),
+            employee_id: employee.employee_id.as_deref(),
+            email_hash: Some(employee.email.sha256_hex()),
+        }
+    }
+}
+
 /// How an existing user relates to a [`Person`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recognised {

@@ -65,21 +65,18 @@ impl Onboarder {
         account: &AccountContext,
     ) -> Vec<EmployeeResult> {
         let dry_run = request.dry_run;
-        for_each_entry(request.employees, |employee: Employee| async move {
-            let span = info_span!(
-                "onboard",
-                employee_id = employee.employee_id.as_deref().unwrap_or("-"),
-                username = %mask_emails_in(employee.username.as_str()),
-                email = %employee.email.masked(),
-            );
-            async {
-                let result = self.onboard_one(&employee, dry_run, account).await;
-                info!(status = result.status.as_str(), "employee finished");
-                result
-            }
-            .instrument(span)
-            .await
-        })
+        for_each_entry(
+            request.employees,
+            |employee: &Employee| {
+                info_span!(
+                    "onboard",
+                    employee_id = employee.employee_id.as_deref().unwrap_or("-"),
+                    username = %mask_emails_in(employee.username.as_str()),
+                    email = %employee.email.masked(),
+                )
+            },
+            |employee: Employee| async move { self.onboard_one(&employee, dry_run, account).await },
+        )
         .await
     }
 

@@ -53,6 +53,11 @@ def show(path: Path) -> str:
         return str(path)
 
 ROLE_ID = "OnboardingExecutionRole"
+# Future offboardings (README "Leavers and movers"): the stack's schedule group,
+# the role EventBridge Scheduler assumes, and that role's one policy.
+SCHEDULE_GROUP_ID = "OffboardingScheduleGroup"
+SCHEDULER_ROLE_ID = "OffboardingSchedulerRole"
+SCHEDULER_POLICY_ID = "OffboardingSchedulerInvokePolicy"
 FUNCTION_ID = "OnboardingFunction"
 POLICY_ID = "SelfManageCredentialsPolicy"
 SECRET_ID = "WebhookSecret"
@@ -85,6 +90,8 @@ DELETE_ACTIONS = ("iam:DeleteAccessKey", "iam:DeleteSSHPublicKey", "iam:DeleteSi
 DENY_ALL_ARN = "arn:aws:iam::aws:policy/AWSDenyAll"
 # The only tag keys the function may remove (UntagUser): its own.
 UNTAG_KEYS = ["Department", "OffboardedAt"]
+# Future offboardings: one-time schedules in the stack's group, and passing the scheduler role.
+SCHEDULE_ACTIONS = ("scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule")
 EXPECTED_ACTIONS = {
     "iam:GetAccountPasswordPolicy",
     "iam:ListAccountAliases",
@@ -101,6 +108,8 @@ EXPECTED_ACTIONS = {
     "iam:UntagUser",
     "iam:RemoveUserFromGroup",
     *CREDENTIAL_ACTIONS,
+    *SCHEDULE_ACTIONS,
+    "iam:PassRole",
     # The credential sweep (README "Credential hygiene").
     *REPORT_ACTIONS,
     *SWEEP_READ_ACTIONS,
@@ -133,6 +142,8 @@ EXPECTED_ENV = {
     "DEACTIVATE_UNUSED_KEYS",
     "SWEEP_MAX_ACTIONS",
     "NOTIFY_TOPIC_ARN",
+    "OFFBOARDING_SCHEDULE_GROUP",
+    "OFFBOARDING_SCHEDULER_ROLE_ARN",
 }
 
 # Sample values used to resolve the template's intrinsic functions.
@@ -158,6 +169,14 @@ SAMPLE_RESOURCES = {
     },
     ROLE_ID: {"Ref": "iam-onboarding-OnboardingExecutionRole-EXAMPLE",
               "Arn": f"arn:aws:iam::{ACCOUNT}:role/iam-onboarding-OnboardingExecutionRole-EXAMPLE"},
+    FUNCTION_ID: {"Ref": "iam-onboarding-OnboardingFunction-EXAMPLE",
+                  "Arn": f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:iam-onboarding-OnboardingFunction-EXAMPLE"},
+    SCHEDULE_GROUP_ID: {
+        "Ref": "OffboardingScheduleGroup-EXAMPLE",
+        "Arn": f"arn:aws:scheduler:us-east-1:{ACCOUNT}:schedule-group/OffboardingScheduleGroup-EXAMPLE",
+    },
+    SCHEDULER_ROLE_ID: {"Ref": "iam-onboarding-OffboardingSchedulerRole-EXAMPLE",
+                        "Arn": f"arn:aws:iam::{ACCOUNT}:role/iam-onboarding-OffboardingSchedulerRole-EXAMPLE"},
     "OnboardingFunctionCredentialSweep": {
         "Ref": "iam-onboarding-OnboardingFunctionCredentialSweep-EXAMPLE",
         "Arn": f"arn:aws:events:us-east-1:{ACCOUNT}:rule/iam-onboarding-OnboardingFunctionCredentialSweep-EXAMPLE",
@@ -430,7 +449,7 @@ def policy_documents(cfn: dict):
             yield rid, "trust", props["AssumeRolePolicyDocument"]
             for p in props.get("Policies", []):
                 yield rid, p["PolicyName"], p["PolicyDocument"]
-        elif t in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy"):
+        elif t in ("AWS::IAM::ManagedPolicy", "AWS::IAM::Policy", "AWS::IAM::RolePolicy"):
             yield rid, "policy", props["PolicyDocument"]
         elif t in ("AWS::SQS::QueuePolicy", "AWS::SNS::TopicPolicy", "AWS::S3::BucketPolicy"):
             yield rid, "policy", props["PolicyDocument"]
@@ -479,14 +498,61 @@ def user_arn_pattern(params: dict) -> str:
     return f"arn:aws:iam::{ACCOUNT}:user{params['UserPath']}*"
 
 
+LAMBDA_TRUST = [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+SCHEDULER_TRUST = [{"Effect": "Allow", "Principal": {"Service": "scheduler.amazonaws.com"}, "Action": "sts:AssumeRole",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}}]
+
+
 def check_role_structure(cfn: dict) -> dict:
-    # Trust policy, managed policies and extra identity policies: cfn-lint rules.
-    # Counting resources is not something a custom rule can do.
-    role = cfn["Resources"].get(ROLE_ID)
+    # Managed policies, extra AWS::IAM::Policy/UserPolicy, Allow-only statements
+    # and the trusted services allowed at all: cfn-lint rules, which apply to
+    # every role alike. Per role (which service may assume which role), counting
+    # resources and relating them: here.
+    res = cfn["Resources"]
+    role = res.get(ROLE_ID)
     require(role is not None and role["Type"] == "AWS::IAM::Role", f"{ROLE_ID} must be an AWS::IAM::Role")
-    roles = [r for r, v in cfn["Resources"].items() if v["Type"] == "AWS::IAM::Role"]
-    require(roles == [ROLE_ID], f"the template must define exactly one role ({ROLE_ID}), found {roles}")
+    roles = sorted(r for r, v in res.items() if v["Type"] == "AWS::IAM::Role")
+    require(roles == sorted([ROLE_ID, SCHEDULER_ROLE_ID]),
+            f"the template must define exactly two roles ({ROLE_ID}, {SCHEDULER_ROLE_ID}), found {roles}")
+    trust = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    require(trust == LAMBDA_TRUST, f"{ROLE_ID} must be assumable by lambda.amazonaws.com only, got {trust}")
+    check_scheduler_role(cfn)
+    for rid, v in res.items():
+        if v["Type"] == "AWS::IAM::ManagedPolicy":
+            attached = [k for k in ("Roles", "Users", "Groups") if k in v.get("Properties", {})]
+            require(not attached, f"{rid} must not be attached by the template ({attached}): "
+                                  "no other identity policies may reach the roles")
     return role["Properties"]
+
+
+def check_scheduler_role(cfn: dict) -> None:
+    """The role EventBridge Scheduler assumes: trusted by scheduler.amazonaws.com
+    for this account only, and able to do exactly one thing, invoke this
+    function. Its one policy is a separate AWS::IAM::RolePolicy (an inline
+    policy naming the function would be a dependency cycle with the function's
+    environment), the only RolePolicy the template may have."""
+    res = cfn["Resources"]
+    groups = [r for r, v in res.items() if v["Type"] == "AWS::Scheduler::ScheduleGroup"]
+    require(groups == [SCHEDULE_GROUP_ID], f"expected one schedule group ({SCHEDULE_GROUP_ID}), found {groups}")
+    props = res[SCHEDULER_ROLE_ID]["Properties"]
+    trust = props["AssumeRolePolicyDocument"]["Statement"]
+    require(trust == SCHEDULER_TRUST,
+            f"{SCHEDULER_ROLE_ID} must be assumable by scheduler.amazonaws.com only, with aws:SourceAccount = "
+            f"this account, got {trust}")
+    require(set(props) <= {"AssumeRolePolicyDocument", "Description"},
+            f"{SCHEDULER_ROLE_ID} must have no other properties (policies, boundary, path, name), got {sorted(props)}")
+    role_policies = [r for r, v in res.items() if v["Type"] == "AWS::IAM::RolePolicy"]
+    require(role_policies == [SCHEDULER_POLICY_ID],
+            f"no other identity policies may be added (AWS::IAM::RolePolicy): only {SCHEDULER_POLICY_ID}, "
+            f"found {role_policies}")
+    pol = res[SCHEDULER_POLICY_ID]["Properties"]
+    require(pol.get("RoleName") == {"Ref": SCHEDULER_ROLE_ID},
+            f"{SCHEDULER_POLICY_ID} must belong to {SCHEDULER_ROLE_ID}, got RoleName {pol.get('RoleName')}")
+    want = [{"Sid": "InvokeThisFunctionOnly", "Effect": "Allow", "Action": "lambda:InvokeFunction",
+             "Resource": {"Fn::GetAtt": [FUNCTION_ID, "Arn"]}}]
+    got = pol["PolicyDocument"]["Statement"]
+    require(got == want, f"{SCHEDULER_ROLE_ID} may only invoke {FUNCTION_ID} (lambda:InvokeFunction on its ARN), "
+                         f"got {got}")
 
 
 def check_role_unresolved(props: dict) -> None:
@@ -607,6 +673,18 @@ def check_role_resolved(cfn: dict, params: dict) -> None:
                       "Null": {"aws:TagKeys": "false"}},
             f"iam:UntagUser must be limited to the keys {UNTAG_KEYS} of marked users ({v}): {untag}")
 
+    schedules = (f"arn:aws:scheduler:us-east-1:{ACCOUNT}:schedule/"
+                 f"{SAMPLE_RESOURCES[SCHEDULE_GROUP_ID]['Ref']}/*")
+    for a in SCHEDULE_ACTIONS:
+        st = only(stmts, a)
+        require(st["Resource"] == schedules and not cond(st),
+                f"{a} must be limited to the schedules of the stack's group {schedules} ({v}): {st['Resource']}")
+    pass_role = only(stmts, "iam:PassRole")
+    require(pass_role["Resource"] == SAMPLE_RESOURCES[SCHEDULER_ROLE_ID]["Arn"],
+            f"iam:PassRole must be on {SCHEDULER_ROLE_ID} only ({v}): {pass_role['Resource']}")
+    require(cond(pass_role) == {"StringEquals": {"iam:PassedToService": "scheduler.amazonaws.com"}},
+            f"iam:PassRole must require iam:PassedToService=scheduler.amazonaws.com ({v}): {cond(pass_role)}")
+
     groups = [g for g in params["AllowedGroups"].split(",") if g]
     if groups:
         # Partition and account are wildcards (see the template's comment).
@@ -654,6 +732,11 @@ def check_function(sam: dict, cfn: dict) -> None:
     require(p.get("Role") == {"Fn::GetAtt": [ROLE_ID, "Arn"]}, f"the function must use {ROLE_ID}")
     env = set(p["Environment"]["Variables"])
     require(env == EXPECTED_ENV, f"environment variables must be exactly {sorted(EXPECTED_ENV)}, got {sorted(env)}")
+    variables = p["Environment"]["Variables"]
+    require(variables["OFFBOARDING_SCHEDULE_GROUP"] == {"Ref": SCHEDULE_GROUP_ID}
+            and variables["OFFBOARDING_SCHEDULER_ROLE_ARN"] == {"Fn::GetAtt": [SCHEDULER_ROLE_ID, "Arn"]},
+            f"OFFBOARDING_SCHEDULE_GROUP / OFFBOARDING_SCHEDULER_ROLE_ARN must be the stack's {SCHEDULE_GROUP_ID} "
+            f"and {SCHEDULER_ROLE_ID}")
     urls = [v for v in cfn["Resources"].values() if v["Type"] == "AWS::Lambda::Url"]
     require(len(urls) == 1, "expected one Function URL")
     rules = [v for v in cfn["Resources"].values() if v["Type"] == "AWS::Events::Rule"
@@ -734,10 +817,10 @@ PARLIAMENT_SUPPRESSIONS = [
     {
         "issue": "MALFORMED",
         "detail": r"Statement contains neither Resource nor NotResource",
-        "files": r"<resolved>/(full|minimal)-OnboardingExecutionRole-trust\.json",
+        "files": r"<resolved>/(full|minimal)-(OnboardingExecutionRole|OffboardingSchedulerRole)-trust\.json",
         "reason": "a role trust policy has no Resource element by definition; parliament lints every "
                   "document as an identity policy. The trust policy is asserted by the cfn-lint custom "
-                  "rules (scripts/template-rules.cfnlint): Allow, sts:AssumeRole, lambda.amazonaws.com only.",
+                  "rules (scripts/template-rules.cfnlint) and per role by check_role_structure.",
     },
     {
         "issue": "UNKNOWN_CONDITION_FOR_ACTION",

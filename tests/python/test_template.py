@@ -161,21 +161,18 @@ def expect_finding(name, result, message):
     ("logs kept forever", "      RetentionInDays: !Ref LogRetentionDays\n", "      LogGroupClass: STANDARD\n",
      "the log group must set RetentionInDays"),
     ("assumable by EC2", "Service: lambda.amazonaws.com", "Service: ec2.amazonaws.com",
-     "assumable by lambda.amazonaws.com only"),
+     "assumable by one AWS service only"),
     ("assumable by an account", "              Service: lambda.amazonaws.com\n",
      "              Service: lambda.amazonaws.com\n              AWS: arn:aws:iam::123456789012:root\n",
-     "assumable by lambda.amazonaws.com only"),
+     "assumable by one AWS service only"),
     ("assumable by anyone", "              Service: lambda.amazonaws.com\n            Action: sts:AssumeRole",
-     "              \"*\"\n            Action: sts:AssumeRole", "assumable by lambda.amazonaws.com only"),
+     "              \"*\"\n            Action: sts:AssumeRole", "assumable by one AWS service only"),
     ("managed policy", "      Policies:\n        - PolicyName: onboarding\n",
      "      ManagedPolicyArns:\n        - arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole\n"
      "      Policies:\n        - PolicyName: onboarding\n", "must not attach managed policies"),
     ("extra AWS::IAM::Policy", FUNCTION,
      EXTRA_POLICY.format(type="AWS::IAM::Policy", target="Roles: [!Ref OnboardingExecutionRole]"),
      "no other identity policies may be added (AWS::IAM::Policy)"),
-    ("extra AWS::IAM::RolePolicy", FUNCTION,
-     EXTRA_POLICY.format(type="AWS::IAM::RolePolicy", target="RoleName: !Ref OnboardingExecutionRole"),
-     "no other identity policies may be added (AWS::IAM::RolePolicy)"),
 ])
 def test_custom_rules_catch(tmp_path, name, old, new, message):
     expect_finding(f"{name} (custom rules)", custom_rules(tmp_path, mutate(tmp_path, old, new)), message)
@@ -264,6 +261,43 @@ def test_a_malformed_custom_rule_fails_the_lint(tmp_path):
      "UserPath must reject"),
     ("missing env var", "          EVENTBRIDGE_SOURCE: !Ref EventSource\n", "", "environment variables"),
     ("wrong binary", "Binary: iam-onboarding", "Binary: mfa-session", "Binary must be iam-onboarding"),
+    # Per role (the cfn-lint rules allow both services for every role).
+    ("execution role assumable by Scheduler", "Service: lambda.amazonaws.com", "Service: scheduler.amazonaws.com",
+     "OnboardingExecutionRole must be assumable by lambda.amazonaws.com only"),
+    ("scheduler role assumable by Lambda", "Principal:\n              Service: scheduler.amazonaws.com",
+     "Principal:\n              Service: lambda.amazonaws.com",
+     "OffboardingSchedulerRole must be assumable by scheduler.amazonaws.com only"),
+    ("scheduler role for any account", "            Condition:\n              StringEquals:\n"
+     "                aws:SourceAccount: !Ref AWS::AccountId\n", "",
+     "OffboardingSchedulerRole must be assumable by scheduler.amazonaws.com only"),
+    ("scheduler role with an inline policy", "                aws:SourceAccount: !Ref AWS::AccountId\n",
+     "                aws:SourceAccount: !Ref AWS::AccountId\n      Policies:\n        - PolicyName: more\n"
+     "          PolicyDocument:\n            Version: \"2012-10-17\"\n            Statement:\n"
+     "              - Effect: Allow\n                Action: lambda:InvokeFunction\n"
+     "                Resource: \"*\"\n", "must have no other properties"),
+    ("scheduler role invokes any function", "            Resource: !GetAtt OnboardingFunction.Arn\n",
+     "            Resource: !Sub arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:*\n",
+     "may only invoke OnboardingFunction"),
+    ("scheduler role does more", "            Action: lambda:InvokeFunction\n",
+     "            Action: [lambda:InvokeFunction, lambda:UpdateFunctionCode]\n", "may only invoke OnboardingFunction"),
+    ("extra AWS::IAM::RolePolicy", FUNCTION,
+     EXTRA_POLICY.format(type="AWS::IAM::RolePolicy", target="RoleName: !Ref OnboardingExecutionRole"),
+     "no other identity policies may be added (AWS::IAM::RolePolicy)"),
+    ("a third role", FUNCTION, "  ThirdRole:\n    Type: AWS::IAM::Role\n    Properties:\n"
+     "      AssumeRolePolicyDocument:\n        Version: \"2012-10-17\"\n        Statement:\n"
+     "          - Effect: Allow\n            Principal:\n              Service: lambda.amazonaws.com\n"
+     "            Action: sts:AssumeRole\n\n" + FUNCTION, "exactly two roles"),
+    ("schedules of any group", "schedule/${OffboardingScheduleGroup}/*", "schedule/*",
+     "must be limited to the schedules of the stack's group"),
+    ("pass any role", "                Resource: !GetAtt OffboardingSchedulerRole.Arn\n",
+     "                Resource: !Sub arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*\n",
+     "iam:PassRole must be on OffboardingSchedulerRole only"),
+    ("pass the role to any service", "                    iam:PassedToService: scheduler.amazonaws.com\n",
+     "                    iam:PassedToService: lambda.amazonaws.com\n", "iam:PassedToService=scheduler.amazonaws.com"),
+    ("scheduler role not in the environment",
+     "          OFFBOARDING_SCHEDULER_ROLE_ARN: !GetAtt OffboardingSchedulerRole.Arn\n",
+     "          OFFBOARDING_SCHEDULER_ROLE_ARN: !GetAtt OnboardingExecutionRole.Arn\n",
+     "must be the stack's OffboardingScheduleGroup and OffboardingSchedulerRole"),
     ("policy edited in the template", '"Version": "2012-10-17",\n          "Statement": [',
      '"Version": "2012-10-17",\n          "Statement": [\n          {"Effect": "Allow", "Action": "s3:*", "Resource": "*"},',
      "differs from"),

@@ -33,3 +33,6 @@ fi
 for tool in moto_server cargo-lambda cfn-lint parliament; do
   [ -x ".venv/bin/$tool" ] || { echo "setup: $tool missing from .venv after install" >&2; exit 1; }
 done
+# The Standard Webhooks reference library signs the integration tests' and samples' requests.
+.venv/bin/python -c 'import standardwebhooks' 2>/dev/null \
+  || { echo "setup: standardwebhooks missing from .venv after install" >&2; exit 1; }

@@ -6,11 +6,18 @@ way an HR system must — X-Onboarding-Signature: sha256=<hex HMAC-SHA256 of
 "<timestamp>.<raw body>"> keyed by the webhook secret — and prints the event with
 fresh X-Onboarding-Timestamp / X-Onboarding-Signature headers.
 
+With --standard it signs the Standard Webhooks way instead, with the spec's
+reference library (`standardwebhooks` from PyPI): webhook-id, webhook-timestamp and
+webhook-signature ("v1,<base64>"; one more per --also-secret-env, as during a
+secret rotation). A `whsec_<base64>` secret is used as the library reads it; any
+other secret string is passed as its raw bytes, as the function keys it.
+
     WEBHOOK_SECRET=... scripts/sign-webhook-event.py events/webhook-function-url.json > /tmp/signed.json
     cargo lambda invoke iam-onboarding --data-file /tmp/signed.json
 
 The secret comes from --secret-env (default WEBHOOK_SECRET), never from the command
-line, so it does not land in shell history or `ps`. Only the standard library is used.
+line, so it does not land in shell history or `ps`. Only the standard library is used,
+and `standardwebhooks` for --standard.
 """
 import argparse
 import base64
@@ -20,14 +27,29 @@ import json
 import os
 import sys
 import time
+import uuid
 
 TIMESTAMP = "X-Onboarding-Timestamp"
 SIGNATURE = "X-Onboarding-Signature"
+STANDARD_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
     digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     return f"sha256={digest}"
+
+
+def sign_standard(secrets: list, msg_id: str, timestamp: int, body: bytes) -> str:
+    """The webhook-signature header: one v1 signature per secret, by the reference library."""
+    from datetime import datetime, timezone
+
+    from standardwebhooks import Webhook
+
+    at = datetime.fromtimestamp(timestamp, tz=timezone.utc)
+    return " ".join(
+        Webhook(secret if secret.startswith("whsec_") else secret.encode()).sign(msg_id, at, body.decode("utf-8"))
+        for secret in secrets
+    )
 
 
 def set_header(headers: dict, name: str, value, multi: bool = False) -> None:
@@ -41,6 +63,10 @@ def main() -> int:
     parser.add_argument("event", help="webhook event JSON file")
     parser.add_argument("--secret-env", default="WEBHOOK_SECRET", help="environment variable holding the secret")
     parser.add_argument("--age", type=int, default=0, help="sign as if this many seconds ago (to test replays)")
+    parser.add_argument("--standard", action="store_true", help="sign the Standard Webhooks way (reference library)")
+    parser.add_argument("--id", help="webhook-id (--standard; default: a new random id)")
+    parser.add_argument("--also-secret-env", action="append", default=[],
+                        help="--standard: add a signature with the secret in this variable (rotation)")
     args = parser.parse_args()
 
     secret = os.environ.get(args.secret_env)
@@ -55,12 +81,19 @@ def main() -> int:
     raw = event.get("body") or ""
     body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode("utf-8")
     timestamp = str(int(time.time()) - args.age)
-    signature = sign(secret, timestamp, body)
-    set_header(event["headers"], TIMESTAMP, timestamp)
-    set_header(event["headers"], SIGNATURE, signature)
-    if isinstance(event.get("multiValueHeaders"), dict):
-        set_header(event["multiValueHeaders"], TIMESTAMP, timestamp, multi=True)
-        set_header(event["multiValueHeaders"], SIGNATURE, signature, multi=True)
+    if args.standard:
+        secrets = [secret] + [os.environ.get(name, "") for name in args.also_secret_env]
+        if not all(secrets):
+            print(f"sign-webhook-event: set {', '.join(args.also_secret_env)}", file=sys.stderr)
+            return 2
+        msg_id = args.id or f"msg_{uuid.uuid4().hex}"
+        headers = dict(zip(STANDARD_HEADERS, (msg_id, timestamp, sign_standard(secrets, msg_id, int(timestamp), body))))
+    else:
+        headers = {TIMESTAMP: timestamp, SIGNATURE: sign(secret, timestamp, body)}
+    for name, value in headers.items():
+        set_header(event["headers"], name, value)
+        if isinstance(event.get("multiValueHeaders"), dict):
+            set_header(event["multiValueHeaders"], name, value, multi=True)
     json.dump(event, sys.stdout, ensure_ascii=False)
     sys.stdout.write("\n")
     return 0

@@ -7,8 +7,9 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde_json::{Value, json};
 use tracing::warn;
 
+use super::event_request::event_request;
 use crate::handler::HandlerError;
-use crate::hr::{Action, FieldError, mask_emails_in};
+use crate::hr::{Action, mask_emails_in};
 use crate::onboarding::AccountContext;
 use crate::workflows::Workflows;
 
@@ -53,7 +54,8 @@ pub async fn handle_eventbridge(
             "source {source:?} is not the configured EVENTBRIDGE_SOURCE {expected:?}"
         )));
     }
-    let payload = request_payload(event.detail, action).map_err(HandlerError::InvalidRequest)?;
+    let payload =
+        event_request(event.detail, action, "detail").map_err(HandlerError::InvalidRequest)?;
     let request = workflows
         .parse_request(&payload)
         .map_err(|e| HandlerError::InvalidRequest(e.within("detail")))?;
@@ -71,63 +73,4 @@ pub async fn handle_eventbridge(
         });
     }
     Ok(json!({"results": results}))
-}
-
-/// `detail` is the employee object, or a whole request (with dryRun or a batch);
-/// the detail-type sets the action, and a request naming another one is refused.
-fn request_payload(detail: Value, action: Action) -> Result<Value, FieldError> {
-    if !detail.is_object() {
-        return Err(FieldError::new(
-            "detail",
-            "must be a JSON object: the employee, or a request with employee or employees",
-        ));
-    }
-    if detail.get("employee").is_none() && detail.get("employees").is_none() {
-        return Ok(json!({"action": action.as_str(), "employee": detail}));
-    }
-    let mut request = detail;
-    match request.get("action") {
-        None => request["action"] = json!(action.as_str()),
-        Some(given) if given == action.as_str() => {}
-        Some(_) => {
-            return Err(FieldError::new(
-                "detail.action",
-                format!(
-                    "must be {:?} for this detail-type, or absent",
-                    action.as_str()
-                ),
-            ));
-        }
-    }
-    Ok(request)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_detail_type_sets_the_action() {
-        assert_eq!(
-            request_payload(json!({"email": "a@example.com"}), Action::Offboard).unwrap(),
-            json!({"action": "offboard", "employee": {"email": "a@example.com"}})
-        );
-        assert_eq!(
-            request_payload(json!({"dryRun": true, "employees": []}), Action::Update).unwrap(),
-            json!({"action": "update", "dryRun": true, "employees": []})
-        );
-        for detail in [json!("jane@example.com"), Value::Null, json!([{}])] {
-            assert_eq!(
-                request_payload(detail, Action::Onboard).unwrap_err().field,
-                "detail"
-            );
-        }
-        let mismatch = json!({"action": "onboard", "employee": {}});
-        assert_eq!(
-            request_payload(mismatch, Action::Offboard)
-                .unwrap_err()
-                .field,
-            "detail.action"
-        );
-    }
 }

@@ -3,6 +3,7 @@
 //! the credential sweep's schedule and direct invoke ([`sweep`]).
 
 mod direct;
+mod event_request;
 mod eventbridge;
 mod shape;
 pub mod strict_json;

@@ -7,6 +7,7 @@ mod leavers;
 mod logs;
 mod onboarding;
 mod resend;
+mod standard_webhooks;
 mod sweep;
 mod webhook;
 mod world;

@@ -25,7 +25,7 @@ fn attached_policies(user: &Value) -> Vec<&str> {
 }
 
 /// Asserts the user is fully onboarded and that the one email it got carries its valid password.
-fn assert_onboarded(world: &World, name: &str, email: &str) {
+pub fn assert_onboarded(world: &World, name: &str, email: &str) {
     let user = world
         .moto
         .user(name)

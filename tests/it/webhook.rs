@@ -39,7 +39,7 @@ fn signed(body: &str, secret: &str, timestamp: i64) -> Value {
     json!({"content-type": "application/json", "X-Onboarding-Timestamp": ts, "X-Onboarding-Signature": signature})
 }
 
-fn http(response: &Value) -> (u64, Value) {
+pub fn http(response: &Value) -> (u64, Value) {
     let body: Value = serde_json::from_str(response["body"].as_str().unwrap()).unwrap();
     (response["statusCode"].as_u64().unwrap(), body)
 }

@@ -4,7 +4,8 @@
 use serde_json::{Value, json};
 use tracing::info;
 
-use super::{Rejection, SigningKeys, WebhookRequest, http_response};
+use super::events::standard_request;
+use super::{Rejection, SigningKeys, WebhookRequest, http_response, standard};
 use crate::hr::HrRequest;
 use crate::onboarding::{AccountContext, EmployeeResult, Status};
 use crate::triggers::strict_json;
@@ -95,9 +96,22 @@ async fn accept(
     })?;
     // A duplicate key could mean one thing to the sender's parser and another to ours.
     let payload = payload.into_value().map_err(Rejection::InvalidField)?;
-    workflows
-        .parse_request(&payload)
-        .map_err(Rejection::InvalidField)
+    if !standard::is_standard(request) {
+        return workflows
+            .parse_request(&payload)
+            .map_err(Rejection::InvalidField);
+    }
+    // Standard Webhooks senders send an event envelope, or the direct contract.
+    let body = standard_request(payload).map_err(Rejection::InvalidField)?;
+    if let Some(event_type) = &body.event_type {
+        info!(event_type = %event_type, "webhook event");
+    }
+    workflows.parse_request(&body.request).map_err(|err| {
+        Rejection::InvalidField(match body.event_type {
+            Some(_) => err.within("data"),
+            None => err,
+        })
+    })
 }
 
 fn json_error_kind(err: &serde_json::Error) -> &'static str {

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 use tracing::{error, info, warn};
 
+use super::standard::{self, verify_standard};
 use super::{Rejection, SIGNATURE_HEADER, SigningKey, TIMESTAMP_HEADER, WebhookRequest, verify};
 use crate::aws::secrets::Secrets;
 use crate::onboarding::ownership::unix_now;
@@ -37,18 +38,33 @@ impl SigningKeys {
         }
     }
 
-    /// Checks the request's signature over `body`. Errors: [`Rejection::Signature`]
-    /// (401), or [`Rejection::SecretUnavailable`] (500) when no key can be read.
+    /// Checks the request's signature over `body`: Standard Webhooks when
+    /// [`standard::is_standard`], else the `X-Onboarding-*` scheme. Errors:
+    /// [`Rejection::StandardSignature`] or [`Rejection::Signature`] (401), or
+    /// [`Rejection::SecretUnavailable`] (500) when no key can be read.
     pub async fn check(&self, request: &WebhookRequest, body: &[u8]) -> Result<(), Rejection> {
+        let is_standard = standard::is_standard(request);
         let verify = |keys: &[SigningKey]| {
-            verify(
-                request.header(TIMESTAMP_HEADER),
-                request.header(SIGNATURE_HEADER),
-                body,
-                keys,
-                unix_now(),
-            )
-            .map_err(Rejection::Signature)
+            if is_standard {
+                verify_standard(
+                    request.header(standard::ID_HEADER),
+                    request.header(standard::TIMESTAMP_HEADER),
+                    request.header(standard::SIGNATURE_HEADER),
+                    body,
+                    keys,
+                    unix_now(),
+                )
+                .map_err(Rejection::StandardSignature)
+            } else {
+                verify(
+                    request.header(TIMESTAMP_HEADER),
+                    request.header(SIGNATURE_HEADER),
+                    body,
+                    keys,
+                    unix_now(),
+                )
+                .map_err(Rejection::Signature)
+            }
         };
         let mut cache = self.cache.lock().await;
         let fresh = |c: &Option<CachedKeys>, max: Duration| {
@@ -66,9 +82,7 @@ impl SigningKeys {
         }
         let cached = cache.as_ref().ok_or(Rejection::SecretUnavailable)?;
         match verify(&cached.keys) {
-            Err(Rejection::Signature(super::SignatureError::Mismatch))
-                if !fresh(&cache, SECRET_REFRESH_AFTER) =>
-            {
+            Err(rejection) if rejection.is_mismatch() && !fresh(&cache, SECRET_REFRESH_AFTER) => {
                 // The secret may have been rotated since it was cached.
                 let refreshed = self.fetch().await.ok_or(Rejection::SecretUnavailable)?;
                 let result = verify(&refreshed.keys);
@@ -105,6 +119,12 @@ impl SigningKeys {
             Err(err) => {
                 warn!(aws_error = %err.code, "could not read the previous webhook secret version")
             }
+        }
+        if keys.iter().any(SigningKey::is_malformed_whsec) {
+            warn!(
+                "the webhook secret starts with whsec_ but the rest is not base64: Standard \
+                 Webhooks signatures are checked with the whole string as the key"
+            );
         }
         info!(versions = keys.len(), "webhook secret loaded");
         Some(CachedKeys {

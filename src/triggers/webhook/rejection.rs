@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 use tracing::info;
 
-use super::{BodyError, SignatureError};
+use super::{BodyError, SignatureError, StandardError};
 use crate::hr::FieldError;
 
 /// A webhook request refused as a whole; nothing was written.
@@ -14,8 +14,10 @@ pub enum Rejection {
     MethodNotAllowed,
     /// The body is too large or not valid base64.
     Body(BodyError),
-    /// The signature headers are missing, malformed, stale or do not match.
+    /// The `X-Onboarding-*` headers are missing, malformed, stale or do not match.
     Signature(SignatureError),
+    /// The Standard Webhooks headers are missing, malformed, stale or do not match.
+    StandardSignature(StandardError),
     /// The signing secret cannot be read (the operator's problem, not the sender's).
     SecretUnavailable,
     /// The signed body is not JSON (the message says where).
@@ -41,11 +43,20 @@ impl Rejection {
             Rejection::MethodNotAllowed => (405, "MethodNotAllowed"),
             Rejection::Body(BodyError::TooLarge) => (413, "PayloadTooLarge"),
             Rejection::Body(BodyError::BadBase64) => (400, "InvalidBody"),
-            Rejection::Signature(_) => (401, "InvalidSignature"),
+            Rejection::Signature(_) | Rejection::StandardSignature(_) => (401, "InvalidSignature"),
             Rejection::SecretUnavailable => (500, "InternalError"),
             Rejection::InvalidJson(_) => (400, "InvalidJson"),
             Rejection::InvalidField(_) => (400, "InvalidField"),
         }
+    }
+
+    /// Whether a well-formed signature matched no key (the secret may have been rotated).
+    pub fn is_mismatch(&self) -> bool {
+        matches!(
+            self,
+            Rejection::Signature(SignatureError::Mismatch)
+                | Rejection::StandardSignature(StandardError::Mismatch)
+        )
     }
 
     /// The response for this rejection; logs the reason (never the body).
@@ -55,6 +66,7 @@ impl Rejection {
             Rejection::MethodNotAllowed => ("use POST".to_string(), None),
             Rejection::Body(err) => (err.to_string(), None),
             Rejection::Signature(err) => (err.to_string(), None),
+            Rejection::StandardSignature(err) => (err.to_string(), None),
             Rejection::SecretUnavailable => ("internal error".to_string(), None),
             Rejection::InvalidJson(message) => (message.clone(), None),
             Rejection::InvalidField(err) => (err.to_string(), Some(err.field.as_str())),

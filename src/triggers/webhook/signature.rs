@@ -1,8 +1,11 @@
 //! HR webhook signatures: `X-Onboarding-Signature: sha256=<hex HMAC-SHA256 of
-//! "<timestamp>.<raw body>">` with `X-Onboarding-Timestamp: <unix seconds>`.
+//! "<timestamp>.<raw body>">` with `X-Onboarding-Timestamp: <unix seconds>`,
+//! keyed with the secret string as it is; the signing key of both schemes
+//! (Standard Webhooks: [`super::standard`]); the timestamp rule they share.
 
 use std::fmt;
 
+use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
@@ -13,25 +16,81 @@ pub const SIGNATURE_HEADER: &str = "x-onboarding-signature";
 /// Largest accepted difference between the signing time and now, in seconds.
 pub const MAX_SKEW_SECONDS: i64 = 300;
 
-type HmacSha256 = Hmac<Sha256>;
+/// HMAC-SHA256, as both signature schemes use it.
+pub(super) type HmacSha256 = Hmac<Sha256>;
 
-/// The webhook HMAC key. Its `Debug` is redacted and it has no `Display`.
+/// Prefix of a secret in the Standard Webhooks form `whsec_<base64 of the key bytes>`.
+pub const WHSEC_PREFIX: &str = "whsec_";
+
+/// The webhook HMAC keys of one secret value. Its `Debug` is redacted and it has no `Display`.
 #[derive(Clone)]
-pub struct SigningKey(Vec<u8>);
+pub struct SigningKey {
+    /// The secret string's UTF-8 bytes: the `X-Onboarding-*` key.
+    text: Vec<u8>,
+    /// The Standard Webhooks key: the decoded bytes of a `whsec_` secret, else `text`.
+    standard: Vec<u8>,
+    /// The secret starts with `whsec_` but the rest is not base64 (or is empty).
+    bad_whsec: bool,
+}
 
 impl SigningKey {
-    /// Wraps the secret's value (its UTF-8 bytes are the key).
+    /// The keys of a secret value. A value in the spec's `whsec_<base64>` form
+    /// keys Standard Webhooks with its base64-decoded bytes (padding optional, as
+    /// the reference libraries read it); any other value, and the `X-Onboarding-*`
+    /// scheme always, use the string's UTF-8 bytes.
     pub fn new(secret: &str) -> Self {
-        Self(secret.as_bytes().to_vec())
+        let text = secret.as_bytes().to_vec();
+        let decoded = secret.strip_prefix(WHSEC_PREFIX).map(|b64| {
+            base64::engine::general_purpose::STANDARD_NO_PAD
+                .decode(b64.trim_end_matches('='))
+                .ok()
+                .filter(|key| !key.is_empty())
+        });
+        Self {
+            standard: decoded.clone().flatten().unwrap_or_else(|| text.clone()),
+            bad_whsec: matches!(decoded, Some(None)),
+            text,
+        }
+    }
+
+    /// Whether the value starts with `whsec_` but is not `whsec_` + base64: then
+    /// Standard Webhooks uses the whole string as the key, and no reference library
+    /// signs with it. Say so in the log (never the value).
+    pub fn is_malformed_whsec(&self) -> bool {
+        self.bad_whsec
     }
 
     fn mac(&self, timestamp: &str, body: &[u8]) -> HmacSha256 {
         // HMAC accepts keys of any length.
-        let mut mac = HmacSha256::new_from_slice(&self.0).expect("HMAC takes keys of any length");
+        let mut mac =
+            HmacSha256::new_from_slice(&self.text).expect("HMAC takes keys of any length");
         mac.update(timestamp.as_bytes());
         mac.update(b".");
         mac.update(body);
         mac
+    }
+
+    /// The Standard Webhooks HMAC of `"{id}.{timestamp}.{body}"`.
+    pub(super) fn standard_mac(&self, id: &str, timestamp: &str, body: &[u8]) -> HmacSha256 {
+        let mut mac =
+            HmacSha256::new_from_slice(&self.standard).expect("HMAC takes keys of any length");
+        for part in [id.as_bytes(), b".", timestamp.as_bytes(), b"."] {
+            mac.update(part);
+        }
+        mac.update(body);
+        mac
+    }
+
+    /// The Standard Webhooks signature of `body`: `v1,<base64 HMAC-SHA256>`.
+    pub fn sign_standard(&self, id: &str, timestamp: &str, body: &[u8]) -> String {
+        let digest = self
+            .standard_mac(id, timestamp, body)
+            .finalize()
+            .into_bytes();
+        format!(
+            "v1,{}",
+            base64::engine::general_purpose::STANDARD.encode(digest)
+        )
     }
 
     /// The header value signing `body` at `timestamp`: `sha256=<lowercase hex>`.
@@ -72,6 +131,30 @@ pub enum SignatureError {
     Mismatch,
 }
 
+/// Why a timestamp header is refused (both schemes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum TimestampError {
+    /// Not 1 to 12 ASCII digits.
+    Malformed,
+    /// More than [`MAX_SKEW_SECONDS`] from `now`, either way.
+    Stale,
+}
+
+/// Checks a timestamp header (unix seconds, 1 to 12 ASCII digits) against `now_unix`.
+pub(super) fn check_timestamp(timestamp: &str, now_unix: i64) -> Result<(), TimestampError> {
+    if timestamp.is_empty()
+        || timestamp.len() > 12
+        || !timestamp.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(TimestampError::Malformed);
+    }
+    let signed_at: i64 = timestamp.parse().map_err(|_| TimestampError::Malformed)?;
+    if (now_unix - signed_at).abs() > MAX_SKEW_SECONDS {
+        return Err(TimestampError::Stale);
+    }
+    Ok(())
+}
+
 /// Checks the signature headers against `body` with every key in `keys`
 /// (current and previous secret version during rotation), in constant time.
 pub fn verify(
@@ -87,18 +170,10 @@ pub fn verify(
     let signature = signature
         .map(str::trim)
         .ok_or(SignatureError::MissingSignature)?;
-    if timestamp.is_empty()
-        || timestamp.len() > 12
-        || !timestamp.bytes().all(|b| b.is_ascii_digit())
-    {
-        return Err(SignatureError::MalformedTimestamp);
-    }
-    let signed_at: i64 = timestamp
-        .parse()
-        .map_err(|_| SignatureError::MalformedTimestamp)?;
-    if (now_unix - signed_at).abs() > MAX_SKEW_SECONDS {
-        return Err(SignatureError::Stale);
-    }
+    check_timestamp(timestamp, now_unix).map_err(|e| match e {
+        TimestampError::Malformed => SignatureError::MalformedTimestamp,
+        TimestampError::Stale => SignatureError::Stale,
+    })?;
     let digest = signature
         .strip_prefix("sha256=")
         .filter(|hex| hex.len() == 64)
@@ -245,5 +320,36 @@ mod tests {
     #[test]
     fn key_debug_is_redacted() {
         assert_eq!(format!("{:?}", key("s3cret")), "SigningKey(<redacted>)");
+        let whsec = format!("{:?}", key("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"));
+        assert_eq!(whsec, "SigningKey(<redacted>)");
+    }
+
+    #[test]
+    fn a_whsec_secret_still_keys_our_scheme_with_its_text() {
+        let ts = NOW.to_string();
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+        let expected = {
+            let mut mac = HmacSha256::new_from_slice(secret.as_bytes()).unwrap();
+            mac.update(format!("{ts}.").as_bytes());
+            mac.update(BODY);
+            format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+        };
+        assert_eq!(key(secret).sign(&ts, BODY), expected);
+    }
+
+    #[test]
+    fn whsec_secrets_decode_with_or_without_padding_and_bad_ones_are_flagged() {
+        let padded = key("whsec_bmV3LXNlY3JldA==");
+        assert_eq!(padded.standard, b"new-secret");
+        assert_eq!(key("whsec_bmV3LXNlY3JldA").standard, b"new-secret");
+        assert!(!padded.is_malformed_whsec());
+        for bad in ["whsec_", "whsec_not*base64", "whsec_===="] {
+            let k = key(bad);
+            assert!(k.is_malformed_whsec(), "{bad}");
+            assert_eq!(k.standard, bad.as_bytes());
+        }
+        let plain = key("plain-secret");
+        assert!(!plain.is_malformed_whsec());
+        assert_eq!(plain.standard, b"plain-secret");
     }
 }

@@ -12,7 +12,7 @@ use crate::aws::scheduler::Scheduler;
 use crate::aws::ses::Ses;
 use crate::config::Config;
 use crate::hr::{FieldError, HrRequest};
-use crate::lifecycle::{Offboarder, Resender, Updater};
+use crate::lifecycle::{Offboarder, PendingOffboardings, Resender, Updater};
 use crate::onboarding::{AccountContext, EmployeeResult, Onboarder};
 
 /// Employees handled at the same time within one batch. IAM throttling is
@@ -31,10 +31,13 @@ pub struct Workflows {
 impl Workflows {
     /// The workflows using these adapters and configuration.
     pub fn new(iam: Iam, ses: Ses, scheduler: Scheduler, config: Config) -> Self {
+        let pending =
+            PendingOffboardings::new(scheduler.clone(), config.offboarding_schedules.clone());
         Self {
-            onboarder: Onboarder::new(iam.clone(), ses.clone(), config.clone()),
+            onboarder: Onboarder::new(iam.clone(), ses.clone(), config.clone())
+                .with_pending_offboardings(pending.clone()),
             offboarder: Offboarder::new(iam.clone(), scheduler, config.clone()),
-            updater: Updater::new(iam.clone(), config.clone()),
+            updater: Updater::new(iam.clone(), config.clone()).with_pending_offboardings(pending),
             resender: Resender::new(iam, ses, config.clone()),
             config,
         }

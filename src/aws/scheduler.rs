@@ -91,8 +91,10 @@ impl Scheduler {
         }
     }
 
-    /// Deletes the schedule `name` in `group`. Succeeds when there is none.
-    pub async fn delete(&self, name: &str, group: &str) -> Result<(), AwsError> {
+    /// Deletes the schedule `name` in `group`: `true` when it was there, `false`
+    /// when there is none (`ResourceNotFoundException`, e.g. it already ran and
+    /// deleted itself).
+    pub async fn delete(&self, name: &str, group: &str) -> Result<bool, AwsError> {
         let deleted = self
             .client
             .delete_schedule()
@@ -102,8 +104,8 @@ impl Scheduler {
             .await
             .map_err(AwsError::from);
         match deleted {
-            Err(err) if err.is("ResourceNotFoundException") => Ok(()),
-            other => other.map(|_| ()),
+            Err(err) if err.is("ResourceNotFoundException") => Ok(false),
+            other => other.map(|_| true),
         }
     }
 }

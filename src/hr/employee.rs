@@ -84,6 +84,9 @@ pub struct EmployeeRecord {
     /// Extra tags for the user.
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// `update` only: HR withdrew the person's termination, so a pending
+    /// offboarding (a future `effectiveAt`) is cancelled.
+    pub termination_cancelled: Option<bool>,
 }
 
 /// An employee whose every field passed validation.
@@ -105,6 +108,8 @@ pub struct Employee {
     pub tags: Vec<(String, String)>,
     /// Fields that were changed to be accepted (normalised free text), in field order.
     pub warnings: Vec<FieldWarning>,
+    /// `update` only: cancel the person's pending offboarding (`terminationCancelled: true`).
+    pub termination_cancelled: bool,
 }
 
 impl Employee {
@@ -221,6 +226,7 @@ impl Employee {
             groups,
             tags,
             warnings,
+            termination_cancelled: record.termination_cancelled.unwrap_or(false),
         })
     }
 }

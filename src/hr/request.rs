@@ -245,10 +245,17 @@ impl OnboardingRequest {
     }
 
     fn from_envelope(envelope: Envelope<'_>, allowed_groups: &[GroupName]) -> Self {
+        let action = envelope.action;
         Self {
             dry_run: envelope.dry_run,
             employees: envelope.entries(
                 |field, value| {
+                    if action != Action::Update && value.get("terminationCancelled").is_some() {
+                        return Err(FieldError::new(
+                            "terminationCancelled",
+                            "only an update takes terminationCancelled",
+                        ));
+                    }
                     parse_record(value, allowed_groups).map(|mut employee| {
                         employee.warnings = std::mem::take(&mut employee.warnings)
                             .into_iter()
@@ -343,6 +350,7 @@ fn check_types(object: &Map<String, Value>) -> Result<(), FieldError> {
     for (key, value) in object {
         let ok = match key.as_str() {
             "email" => value.is_string(),
+            "terminationCancelled" => value.is_boolean() || value.is_null(),
             "username" | "givenName" | "familyName" | "employeeId" | "department" => {
                 value.is_string() || value.is_null()
             }
@@ -372,6 +380,7 @@ fn check_types(object: &Map<String, Value>) -> Result<(), FieldError> {
         if !ok {
             let expected = match key.as_str() {
                 "groups" => "an array of group names",
+                "terminationCancelled" => "true or false",
                 "tags" => "an object of string values",
                 _ => "a string",
             };
@@ -562,6 +571,36 @@ mod tests {
                 Some("employees[2].groups".into()),
                 Some("employees[3].effectiveAt".into()),
             ]
+        );
+    }
+
+    #[test]
+    fn only_an_update_takes_termination_cancelled() {
+        let allowed = [GroupName::parse("developers").unwrap()];
+        for action in ["onboard", "resend"] {
+            let payload = json!({"action": action, "employee": {"email": "jane.doe@example.com",
+            "terminationCancelled": true}});
+            let request = HrRequest::parse(&payload, &allowed).unwrap();
+            let rejected = match request {
+                HrRequest::Onboard(r) => r.employees,
+                HrRequest::Resend(r) => r.request.employees,
+                other => panic!("{other:?}"),
+            };
+            assert_eq!(
+                rejected[0].as_ref().unwrap_err().field,
+                "employee.terminationCancelled",
+                "{action}"
+            );
+        }
+        let payload = json!({"action": "update", "employee": {"email": "jane.doe@example.com",
+        "terminationCancelled": "yes"}});
+        let HrRequest::Update(update) = HrRequest::parse(&payload, &allowed).unwrap() else {
+            panic!("not an update");
+        };
+        let error = update.employees[0].as_ref().unwrap_err();
+        assert_eq!(
+            (error.field.as_str(), error.reason.as_str()),
+            ("employee.terminationCancelled", "must be true or false")
         );
     }
 }

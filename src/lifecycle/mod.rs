@@ -11,6 +11,7 @@ mod update;
 pub use lookup::{Lookup, find_person};
 pub use offboard::Offboarder;
 pub use resend::Resender;
+pub use schedule::{PendingOffboardings, schedule_name};
 pub use update::Updater;
 
 #[cfg(test)]

@@ -20,7 +20,7 @@
 use tracing::{Instrument, info, info_span};
 
 use super::lookup::{Lookup, find_person};
-use super::schedule::{schedule_at, schedule_input, schedule_name};
+use super::schedule::{PendingOffboardings, schedule_at, schedule_input, schedule_name};
 use crate::aws::AwsError;
 use crate::aws::iam::{CredentialKind, ExistingUser, Iam};
 use crate::aws::scheduler::{OneTimeSchedule, Scheduler};
@@ -41,6 +41,7 @@ const RETRY_NOTE: &str = "; the steps before it are done (AWSDenyAll is attached
 pub struct Offboarder {
     iam: Iam,
     scheduler: Scheduler,
+    pending: PendingOffboardings,
     config: Config,
 }
 
@@ -48,6 +49,10 @@ impl Offboarder {
     /// An offboarder using these adapters and configuration.
     pub fn new(iam: Iam, scheduler: Scheduler, config: Config) -> Self {
         Self {
+            pending: PendingOffboardings::new(
+                scheduler.clone(),
+                config.offboarding_schedules.clone(),
+            ),
             iam,
             scheduler,
             config,
@@ -178,11 +183,7 @@ impl Offboarder {
     /// After an offboarding done now: deletes a pending schedule of the same user
     /// (it would only find the user offboarded). A failure is a warning.
     async fn cancel_schedule(&self, name: &str) -> Option<String> {
-        let settings = self.config.offboarding_schedules.as_ref()?;
-        let deleted = Step::CancelSchedule
-            .run(self.scheduler.delete(&schedule_name(name), &settings.group))
-            .await;
-        deleted.err().map(|err| {
+        self.pending.cancel(name).await.err().map(|err| {
             format!(
                 "offboarded, but a pending schedule could not be deleted ({}); when it runs it \
                  finds the user offboarded and changes nothing",

@@ -1,11 +1,60 @@
 //! The one-time schedule of a future offboarding: its name (one per user, so a
-//! later offboarding replaces it), its time and the payload it invokes the
-//! function with.
+//! later offboarding replaces it and anyone can find it again), its time, the
+//! payload it invokes the function with, and its cancellation.
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::aws::AwsError;
+use crate::aws::scheduler::Scheduler;
+use crate::config::ScheduleSettings;
 use crate::hr::Leaver;
+use crate::onboarding::Step;
+
+/// Cancels a person's pending offboarding: an `update` with `terminationCancelled`
+/// and an `onboard` of a person who has one (a rehire). Cloned into each workflow.
+#[derive(Debug, Clone, Default)]
+pub struct PendingOffboardings {
+    /// Nothing can be pending without scheduler settings (future dates are refused).
+    scheduler: Option<(Scheduler, ScheduleSettings)>,
+}
+
+impl PendingOffboardings {
+    /// Schedules in `settings`' group, through `scheduler`; `None`: this
+    /// deployment schedules nothing, so there is never anything to cancel.
+    pub fn new(scheduler: Scheduler, settings: Option<ScheduleSettings>) -> Self {
+        Self {
+            scheduler: settings.map(|settings| (scheduler, settings)),
+        }
+    }
+
+    /// Deletes `username`'s pending offboarding (its schedule, found by
+    /// [`schedule_name`]): `true` when there was one, `false` when there was none.
+    pub async fn cancel(&self, username: &str) -> Result<bool, AwsError> {
+        let Some((scheduler, settings)) = &self.scheduler else {
+            return Ok(false);
+        };
+        let cancelled = Step::CancelSchedule
+            .run(scheduler.delete(&schedule_name(username), &settings.group))
+            .await?;
+        if cancelled {
+            tracing::info!("pending offboarding cancelled");
+        }
+        Ok(cancelled)
+    }
+
+    /// Dry run: the call [`Self::cancel`] would make, if any.
+    pub fn cancel_plan(&self, username: &str) -> Option<String> {
+        self.scheduler.as_ref().map(|(_, settings)| {
+            format!(
+                "{} {} in {} (the pending offboarding, if there is one)",
+                Step::CancelSchedule.operation(),
+                schedule_name(username),
+                settings.group
+            )
+        })
+    }
+}
 
 /// Schedule name for `username`: `offboard-<name>-<hash>`, lower-cased (IAM
 /// names are case-insensitive), where characters Scheduler does not allow

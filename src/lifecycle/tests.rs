@@ -772,3 +772,103 @@ async fn an_offboarding_done_now_deletes_a_pending_schedule() {
     let result = run_scheduled(&state, offboard(), &[&none], Some(())).await;
     assert_eq!((result.status, result.warning), (Status::Offboarded, None));
 }
+
+/// Jane's record exactly as the fake account holds it, with `terminationCancelled`.
+fn termination_cancelled() -> Value {
+    json!({"action": "update", "employee": {"email": "jane.doe@example.com", "username": "jane.doe",
+        "employeeId": "E-1042", "department": "Engineering", "groups": ["developers"],
+        "tags": {"CostCenter": "4410"}, "terminationCancelled": true}})
+}
+
+fn delete_janes_schedule() -> Rule {
+    mock!(aws_sdk_scheduler::Client::delete_schedule)
+        .match_requests(|req| {
+            req.group_name() == Some(GROUP)
+                && req.name() == Some(super::schedule_name("jane.doe").as_str())
+        })
+        .then_output(|| {
+            aws_sdk_scheduler::operation::delete_schedule::DeleteScheduleOutput::builder().build()
+        })
+}
+
+#[tokio::test]
+async fn an_update_cancelling_the_termination_deletes_the_pending_offboarding() {
+    use aws_sdk_scheduler::operation::delete_schedule::DeleteScheduleError;
+    let delete = delete_janes_schedule();
+    let state: Shared = Arc::new(Mutex::new(Account::jane("complete")));
+    let result = run_scheduled(&state, termination_cancelled(), &[&delete], Some(())).await;
+    assert_eq!(
+        (result.status, result.offboarding_cancelled),
+        (Status::Updated, true),
+        "{result:?}"
+    );
+    assert_eq!(delete.num_calls(), 1);
+    assert_eq!(
+        state.lock().unwrap().calls,
+        ["GetUser jane.doe", "ListGroupsForUser"]
+    );
+
+    // Nothing pending (it never was, or the same event again): unchanged.
+    let none = mock!(aws_sdk_scheduler::Client::delete_schedule)
+        .then_error(|| DeleteScheduleError::generic(scheduler_error("ResourceNotFoundException")));
+    let again = run_scheduled(&state, termination_cancelled(), &[&none], Some(())).await;
+    assert_eq!(
+        (again.status, again.offboarding_cancelled),
+        (Status::Unchanged, false)
+    );
+    // A deployment that schedules nothing has nothing to cancel: no Scheduler call.
+    assert_eq!(
+        run(&state, termination_cancelled()).await.status,
+        Status::Unchanged
+    );
+    assert!(state.lock().unwrap().writes().is_empty());
+}
+
+#[tokio::test]
+async fn a_cancellation_that_fails_changes_nothing_and_the_retry_converges() {
+    use aws_sdk_scheduler::operation::delete_schedule::DeleteScheduleError;
+    let mut record = update(&["readers"], Some("Sales"), "jane.doe@example.com");
+    record["employee"]["terminationCancelled"] = json!(true);
+    let broken = mock!(aws_sdk_scheduler::Client::delete_schedule)
+        .then_error(|| DeleteScheduleError::generic(scheduler_error("InternalServerException")));
+    let state: Shared = Arc::new(Mutex::new(Account::jane("complete")));
+    let failed = run_scheduled(&state, record.clone(), &[&broken], Some(())).await;
+    assert_eq!(failed.status, Status::Failed);
+    assert_eq!(failed.error.unwrap().step, Some(Step::CancelSchedule));
+    assert_eq!(
+        state.lock().unwrap().calls,
+        ["GetUser jane.doe"],
+        "cancelled first"
+    );
+
+    let delete = delete_janes_schedule();
+    let retried = run_scheduled(&state, record, &[&delete], Some(())).await;
+    assert_eq!(
+        (retried.status, retried.offboarding_cancelled),
+        (Status::Updated, true)
+    );
+    let account = state.lock().unwrap().clone();
+    assert_eq!(account.groups, ["admins-of-other-team", "readers"]);
+    assert_eq!(account.tag("Department"), Some("Sales"));
+}
+
+#[tokio::test]
+async fn a_dry_run_cancellation_only_plans_the_delete() {
+    let delete = delete_janes_schedule();
+    let mut record = termination_cancelled();
+    record["dryRun"] = json!(true);
+    let state: Shared = Arc::new(Mutex::new(Account::jane("complete")));
+    let result = run_scheduled(&state, record, &[&delete], Some(())).await;
+    assert_eq!(result.status, Status::DryRun, "{result:?}");
+    let plan = result.plan.unwrap();
+    assert_eq!(plan.len(), 1, "{plan:?}");
+    assert!(
+        plan[0].starts_with(&format!(
+            "DeleteSchedule {} in {GROUP}",
+            super::schedule_name("jane.doe")
+        )),
+        "{plan:?}"
+    );
+    assert_eq!(delete.num_calls(), 0);
+    assert!(state.lock().unwrap().writes().is_empty());
+}

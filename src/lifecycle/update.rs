@@ -9,6 +9,9 @@
 //! - An email change rewrites `EmailSha256` only when the user was recognised by
 //!   its `EmployeeId` (see [`crate::onboarding::ownership::Person::recognise`]).
 //!
+//! - `terminationCancelled: true`: the person's pending offboarding (a future
+//!   `effectiveAt`, see [`super::schedule`]) is deleted first.
+//!
 //! Nothing to change: `unchanged`, no write. Groups are removed before others
 //! are added, and tags written last; each call is idempotent, so the retry of a
 //! failed update recomputes what is left and converges.
@@ -16,6 +19,7 @@
 use tracing::{Instrument, info_span};
 
 use super::lookup::{Lookup, find_person};
+use super::schedule::PendingOffboardings;
 use crate::aws::AwsError;
 use crate::aws::iam::{ExistingUser, Iam};
 use crate::config::Config;
@@ -31,6 +35,7 @@ use crate::workflows::for_each_entry;
 pub struct Updater {
     iam: Iam,
     config: Config,
+    pending: PendingOffboardings,
 }
 
 /// What an update changes on one user.
@@ -140,7 +145,18 @@ impl Changes {
 impl Updater {
     /// An updater using this adapter and configuration.
     pub fn new(iam: Iam, config: Config) -> Self {
-        Self { iam, config }
+        Self {
+            iam,
+            config,
+            pending: PendingOffboardings::default(),
+        }
+    }
+
+    /// The same updater, cancelling pending offboardings with `pending`
+    /// (`terminationCancelled`); without it there is nothing to cancel.
+    pub fn with_pending_offboardings(mut self, pending: PendingOffboardings) -> Self {
+        self.pending = pending;
+        self
     }
 
     /// Updates every employee of `request`; one result per employee, in request order.
@@ -185,6 +201,23 @@ impl Updater {
         if let Some(age) = attempt_in_progress(&user, unix_now()) {
             return result.with_failure(Step::GetUser, &in_progress(age), "");
         }
+        // First, so that a failure leaves nothing half-done: the termination stands
+        // until a retry cancels it.
+        let mut cancelled = false;
+        if employee.termination_cancelled && !dry_run {
+            match self.pending.cancel(name).await {
+                Ok(was_pending) => cancelled = was_pending,
+                Err(err) => {
+                    return result.with_failure(
+                        Step::CancelSchedule,
+                        &err,
+                        "; the pending offboarding still stands and nothing else was changed; a \
+                         retry of this event cancels it",
+                    );
+                }
+            }
+        }
+        result.offboarding_cancelled = cancelled;
         let groups = match Step::ListGroups
             .run(self.iam.list_groups_for_user(name))
             .await
@@ -195,13 +228,19 @@ impl Updater {
             }
         };
         let changes = Changes::between(employee, &user, &groups, &self.config);
-        if changes.is_empty() {
-            result.status = Status::Unchanged;
+        let cancel_plan = self
+            .pending
+            .cancel_plan(name)
+            .filter(|_| employee.termination_cancelled);
+        if dry_run && (cancel_plan.is_some() || !changes.is_empty()) {
+            result.status = Status::DryRun;
+            result.plan = Some(cancel_plan.into_iter().chain(changes.plan()).collect());
             return result;
         }
-        if dry_run {
-            result.status = Status::DryRun;
-            result.plan = Some(changes.plan());
+        if changes.is_empty() {
+            if !cancelled {
+                result.status = Status::Unchanged;
+            }
             return result;
         }
         match self.apply(name, &changes).await {

@@ -116,6 +116,10 @@ pub struct EmployeeResult {
     /// `scheduled`: when the offboarding will run (RFC 3339, UTC).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scheduled_at: Option<String>,
+    /// A pending offboarding of the person (a future `effectiveAt`) was cancelled:
+    /// by an `update` with `terminationCancelled`, or by a rehire. Absent when false.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub offboarding_cancelled: bool,
     /// Something the operator should know: fields that were normalised to be accepted
     /// (`employee.department: normalised ...`), or a step that failed after the email was
     /// sent. Several are joined with `; `.
@@ -149,6 +153,7 @@ impl EmployeeResult {
             error: None,
             plan: None,
             scheduled_at: None,
+            offboarding_cancelled: false,
             warning: None,
         }
     }
@@ -177,6 +182,7 @@ impl EmployeeResult {
             }),
             plan: None,
             scheduled_at: None,
+            offboarding_cancelled: false,
             warning: None,
         }
     }

@@ -202,6 +202,22 @@ impl Rules {
         }
     }
 
+    /// [`Self::onboarder`] in a deployment that schedules future offboardings,
+    /// with these Scheduler rules.
+    fn cancelling_onboarder(&self, extra_iam: &[&Rule], scheduler_rules: &[&Rule]) -> Onboarder {
+        let scheduler = mock_client!(aws_sdk_scheduler, RuleMode::MatchAny, scheduler_rules);
+        let settings = crate::config::ScheduleSettings {
+            group: SCHEDULE_GROUP.into(),
+            role_arn: "arn:aws:iam::123456789012:role/scheduler".into(),
+        };
+        self.onboarder(extra_iam).with_pending_offboardings(
+            crate::lifecycle::PendingOffboardings::new(
+                crate::aws::scheduler::Scheduler::new(scheduler),
+                Some(settings),
+            ),
+        )
+    }
+
     fn onboarder(&self, extra_iam: &[&Rule]) -> Onboarder {
         let mut iam_rules: Vec<&Rule> = vec![
             &self.password_policy,
@@ -848,6 +864,128 @@ async fn a_rehire_that_cannot_lift_the_deny_sets_no_password() {
         2,
         "the claim, then failed (OffboardedAt stays for the retry)"
     );
+}
+
+const SCHEDULE_GROUP: &str = "offboardings";
+
+/// DeleteSchedule of Jane's pending offboarding, exactly; `found`: whether it exists.
+fn delete_janes_schedule(found: bool) -> Rule {
+    use aws_sdk_scheduler::operation::delete_schedule::{
+        DeleteScheduleError, DeleteScheduleOutput,
+    };
+    let rule = mock!(aws_sdk_scheduler::Client::delete_schedule).match_requests(|req| {
+        req.group_name() == Some(SCHEDULE_GROUP)
+            && req.name() == Some(crate::lifecycle::schedule_name("jane.doe").as_str())
+    });
+    if found {
+        rule.then_output(|| DeleteScheduleOutput::builder().build())
+    } else {
+        rule.then_error(|| {
+            DeleteScheduleError::generic(
+                aws_sdk_scheduler::error::ErrorMetadata::builder()
+                    .code("ResourceNotFoundException")
+                    .build(),
+            )
+        })
+    }
+}
+
+fn schedule_fault() -> Rule {
+    use aws_sdk_scheduler::operation::delete_schedule::DeleteScheduleError;
+    mock!(aws_sdk_scheduler::Client::delete_schedule).then_error(|| {
+        DeleteScheduleError::generic(
+            aws_sdk_scheduler::error::ErrorMetadata::builder()
+                .code("InternalServerException")
+                .build(),
+        )
+    })
+}
+
+#[tokio::test]
+async fn a_rehire_before_the_last_day_cancels_the_pending_offboarding() {
+    let complete = [
+        ("ManagedBy", "iam-onboarding"),
+        ("EmployeeId", "E-1042"),
+        ("OnboardingStatus", "complete"),
+    ];
+    let (rules, get_user) = existing_user_rules(&complete);
+    let delete = delete_janes_schedule(true);
+    let onboarder = rules.cancelling_onboarder(&[&get_user], &[&delete]);
+    let result = run_one(&onboarder, false).await;
+    assert_eq!(
+        (result.status, result.offboarding_cancelled),
+        (Status::AlreadyOnboarded, true),
+        "{result:?}"
+    );
+    assert_eq!(delete.num_calls(), 1);
+    assert_eq!(
+        rules.tag_user.num_calls() + rules.create_login_profile.num_calls(),
+        0,
+        "the user itself is not touched"
+    );
+
+    // Nothing pending (a repeated hire event): as before, with one call that finds nothing.
+    let (rules, get_user) = existing_user_rules(&complete);
+    let none = delete_janes_schedule(false);
+    let onboarder = rules.cancelling_onboarder(&[&get_user], &[&none]);
+    let result = run_one(&onboarder, false).await;
+    assert_eq!(
+        (result.status, result.offboarding_cancelled),
+        (Status::AlreadyOnboarded, false)
+    );
+    assert_eq!(none.num_calls(), 1);
+
+    // Scheduler fails: not reported as done, and the retry cancels it.
+    let (rules, get_user) = existing_user_rules(&complete);
+    let fault = schedule_fault();
+    let onboarder = rules.cancelling_onboarder(&[&get_user], &[&fault]);
+    let failed = run_one(&onboarder, false).await;
+    assert_eq!(failed.status, Status::Failed);
+    assert_eq!(failed.error.unwrap().step, Some(Step::CancelSchedule));
+    let delete = delete_janes_schedule(true);
+    let onboarder = rules.cancelling_onboarder(&[&get_user], &[&delete]);
+    assert!(run_one(&onboarder, false).await.offboarding_cancelled);
+}
+
+#[tokio::test]
+async fn a_rehire_of_an_offboarded_user_cancels_a_pending_offboarding_first() {
+    let offboarded = [
+        ("ManagedBy", "iam-onboarding"),
+        ("EmployeeId", "E-1042"),
+        ("OnboardingStatus", "offboarded"),
+        ("OffboardedAt", "1000"),
+    ];
+    let detach = || {
+        mock!(IamClient::detach_user_policy)
+            .then_output(|| DetachUserPolicyOutput::builder().build())
+    };
+    let untag = || mock!(IamClient::untag_user).then_output(|| UntagUserOutput::builder().build());
+
+    // Scheduler fails: the deny stays, no password is set, the attempt is marked failed.
+    let (rules, get_user) = existing_user_rules(&offboarded);
+    let (lift, clear, fault) = (detach(), untag(), schedule_fault());
+    let onboarder = rules.cancelling_onboarder(&[&get_user, &lift, &clear], &[&fault]);
+    let failed = run_one(&onboarder, false).await;
+    assert_eq!(failed.status, Status::Failed);
+    assert_eq!(failed.error.unwrap().step, Some(Step::CancelSchedule));
+    assert_eq!(
+        lift.num_calls() + rules.create_login_profile.num_calls() + rules.send_email.num_calls(),
+        0
+    );
+    assert_eq!(rules.tag_user.num_calls(), 2, "the claim, then failed");
+
+    // The retry cancels it, then rehires.
+    let (rules, get_user) = existing_user_rules(&offboarded);
+    let (lift, clear, delete) = (detach(), untag(), delete_janes_schedule(true));
+    let onboarder = rules.cancelling_onboarder(&[&get_user, &lift, &clear], &[&delete]);
+    let result = run_one(&onboarder, false).await;
+    assert_eq!(
+        (result.status, result.offboarding_cancelled),
+        (Status::Created, true),
+        "{result:?}"
+    );
+    assert_eq!((delete.num_calls(), lift.num_calls()), (1, 1));
+    assert_eq!(rules.send_email.num_calls(), 1);
 }
 
 #[tokio::test]

@@ -1,6 +1,8 @@
 //! The onboarding workflow: create the user, set a one-time password, grant the
 //! self-manage policy and groups, email the password, record completion. How a
-//! retry or a concurrent run is recognised is in [`super::ownership`].
+//! retry or a concurrent run is recognised is in [`super::ownership`]. An
+//! onboard of a person with a pending offboarding (a future `effectiveAt`) is a
+//! rehire: the offboarding is cancelled.
 
 use futures::future::try_join_all;
 use serde_json::Value;
@@ -22,17 +24,23 @@ use crate::aws::iam::Iam;
 use crate::aws::ses::Ses;
 use crate::config::Config;
 use crate::hr::{Employee, FieldError, OnboardingRequest, mask_emails_in};
+use crate::lifecycle::PendingOffboardings;
 use crate::workflows::for_each_entry;
 
 /// Appended to failures that leave a pending user behind.
 const PENDING_NOTE: &str =
     "; the user is left pending without a console password, and a retry of this event completes it";
 
+/// Appended when a pending offboarding could not be cancelled.
+const CANCEL_NOTE: &str = "; the person's pending offboarding still stands, and a retry of this \
+     event cancels it";
+
 /// Runs onboarding requests against IAM and SES. Build one per container.
 pub struct Onboarder {
     iam: Iam,
     ses: Ses,
     config: Config,
+    pending: PendingOffboardings,
     account: OnceCell<AccountSettings>,
 }
 
@@ -43,8 +51,16 @@ impl Onboarder {
             iam,
             ses,
             config,
+            pending: PendingOffboardings::default(),
             account: OnceCell::new(),
         }
+    }
+
+    /// The same onboarder, cancelling a rehired person's pending offboarding with
+    /// `pending`; without it there is nothing to cancel.
+    pub fn with_pending_offboardings(mut self, pending: PendingOffboardings) -> Self {
+        self.pending = pending;
+        self
     }
 
     /// The configuration in use.
@@ -110,18 +126,24 @@ impl Onboarder {
             self.config.permissions_boundary_arn.as_deref(),
         ));
         let (created, settings) = tokio::join!(create, self.account_settings(account));
+        let mut offboarding_cancelled = false;
         let user_arn = match created {
             Ok(arn) => arn,
             Err(err) if err.is("EntityAlreadyExists") => match self.inspect(employee).await {
                 Ok(Existing::Pending(arn)) => match self.resume(employee, false, account).await {
-                    Ok(()) => arn,
+                    Ok(_) => arn,
                     Err(result) => return *result,
                 },
                 Ok(Existing::Rehire(arn)) => match self.resume(employee, true, account).await {
-                    Ok(()) => arn,
+                    Ok(cancelled) => {
+                        offboarding_cancelled = cancelled;
+                        arn
+                    }
                     Err(result) => return *result,
                 },
-                Ok(Existing::Settled(settled)) => return self.settled(employee, settled),
+                Ok(Existing::Settled(settled)) => {
+                    return self.still_here(employee, settled).await;
+                }
                 Ok(Existing::Absent) => {
                     let gone = AwsError {
                         code: "NoSuchEntity".into(),
@@ -180,6 +202,7 @@ impl Onboarder {
         let mut result = EmployeeResult::new(employee, Status::Created);
         result.user_arn = Some(user_arn);
         result.email_message_id = Some(message_id);
+        result.offboarding_cancelled = offboarding_cancelled;
         let complete = marker_tags(STATUS_COMPLETE);
         if let Err(err) = Step::MarkComplete
             .run(self.iam.tag_user(name, &complete))
@@ -196,13 +219,15 @@ impl Onboarder {
     }
 
     /// Claims an existing user for this attempt (so a concurrent delivery of the
-    /// event backs off) and, for a `rehire`, ends its offboarded state.
+    /// event backs off) and, for a `rehire`, cancels a pending offboarding (its
+    /// schedule would offboard the person again) and ends its offboarded state.
+    /// `true` when an offboarding was pending.
     async fn resume(
         &self,
         employee: &Employee,
         rehire: bool,
         account: &AccountContext,
-    ) -> Result<(), Box<EmployeeResult>> {
+    ) -> Result<bool, Box<EmployeeResult>> {
         info!(
             step = "resume",
             rehire, "user exists and is not complete; completing its onboarding"
@@ -217,13 +242,28 @@ impl Onboarder {
                 "",
             )));
         }
-        if rehire && let Err((step, err)) = self.end_offboarded_state(name, account).await {
+        if !rehire {
+            return Ok(false);
+        }
+        let cancelled = match self.pending.cancel(name).await {
+            Ok(cancelled) => cancelled,
+            Err(err) => {
+                let note = self.abandon(name, false).await;
+                return Err(Box::new(EmployeeResult::failed(
+                    employee,
+                    Step::CancelSchedule,
+                    &err,
+                    &note,
+                )));
+            }
+        };
+        if let Err((step, err)) = self.end_offboarded_state(name, account).await {
             let note = self.abandon(name, false).await;
             return Err(Box::new(EmployeeResult::failed(
                 employee, step, &err, &note,
             )));
         }
-        Ok(())
+        Ok(cancelled)
     }
 
     /// Rehire of an offboarded user: detaches `AWSDenyAll`, then removes the
@@ -313,6 +353,19 @@ impl Onboarder {
             }
             Err(err) => Err(err),
         }
+    }
+
+    /// [`Self::settled`] in a real run: a complete user whose offboarding is
+    /// pending is a rehire before the last day, so that offboarding is cancelled.
+    async fn still_here(&self, employee: &Employee, settled: Settled) -> EmployeeResult {
+        let mut result = self.settled(employee, settled);
+        if result.status == Status::AlreadyOnboarded {
+            match self.pending.cancel(employee.username.as_str()).await {
+                Ok(cancelled) => result.offboarding_cancelled = cancelled,
+                Err(err) => return result.with_failure(Step::CancelSchedule, &err, CANCEL_NOTE),
+            }
+        }
+        result
     }
 
     /// The result for an existing user that needs no work.

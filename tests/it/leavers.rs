@@ -335,68 +335,79 @@ async fn eventbridge_failures_name_the_action_and_the_reason() {
     );
 }
 
-#[tokio::test]
-async fn a_future_offboarding_keeps_exactly_one_schedule_per_person() {
-    let world = World::new().await;
-    let scheduler = aws_sdk_scheduler::Client::new(&world.sdk);
-    scheduler
+const SCHEDULE_GROUP: &str = "iam-onboarding-offboarding";
+
+/// An app whose deployment schedules future offboardings (the group exists in
+/// moto), with Jane onboarded.
+async fn scheduling_app_with_jane(world: &World) -> iam_onboarding::handler::App {
+    aws_sdk_scheduler::Client::new(&world.sdk)
         .create_schedule_group()
-        .name("iam-onboarding-offboarding")
+        .name(SCHEDULE_GROUP)
         .send()
         .await
         .unwrap();
-    let settings = [
-        ("OFFBOARDING_SCHEDULE_GROUP", "iam-onboarding-offboarding"),
+    let app = world.app(&[
+        ("OFFBOARDING_SCHEDULE_GROUP", SCHEDULE_GROUP),
         (
             "OFFBOARDING_SCHEDULER_ROLE_ARN",
             "arn:aws:iam::123456789012:role/iam-onboarding-scheduler",
         ),
-    ];
-    let app = world.app(&settings);
+    ]);
     assert_eq!(
         status_of(&app, json!({"employee": jane()})).await,
         "created"
     );
-    let leaver = |at: &str| {
-        json!({"action": "offboard", "employee": {"email": "jane.doe@example.com",
-               "employeeId": "E-1042", "effectiveAt": at}})
-    };
-    let schedules = || async {
-        let listed = scheduler
-            .list_schedules()
-            .group_name("iam-onboarding-offboarding")
+    app
+}
+
+/// The expressions of the schedules in the group, read back from moto.
+async fn pending_schedules(world: &World) -> Vec<String> {
+    let scheduler = aws_sdk_scheduler::Client::new(&world.sdk);
+    let listed = scheduler
+        .list_schedules()
+        .group_name(SCHEDULE_GROUP)
+        .send()
+        .await
+        .unwrap();
+    let mut found = Vec::new();
+    for summary in listed.schedules() {
+        let schedule = scheduler
+            .get_schedule()
+            .group_name(SCHEDULE_GROUP)
+            .name(summary.name().unwrap())
             .send()
             .await
             .unwrap();
-        let mut found = Vec::new();
-        for summary in listed.schedules() {
-            let schedule = scheduler
-                .get_schedule()
-                .group_name("iam-onboarding-offboarding")
-                .name(summary.name().unwrap())
-                .send()
-                .await
-                .unwrap();
-            found.push(
-                schedule
-                    .schedule_expression()
-                    .unwrap_or_default()
-                    .to_string(),
-            );
-        }
-        found
-    };
+        found.push(
+            schedule
+                .schedule_expression()
+                .unwrap_or_default()
+                .to_string(),
+        );
+    }
+    found
+}
+
+fn future_leaver(at: &str) -> Value {
+    json!({"action": "offboard", "employee": {"email": "jane.doe@example.com",
+           "employeeId": "E-1042", "effectiveAt": at}})
+}
+
+#[tokio::test]
+async fn a_future_offboarding_keeps_exactly_one_schedule_per_person() {
+    let world = World::new().await;
+    let app = scheduling_app_with_jane(&world).await;
     assert_eq!(
-        status_of(&app, leaver("2099-12-31T17:00:00Z")).await,
+        status_of(&app, future_leaver("2099-12-31T17:00:00Z")).await,
         "scheduled"
     );
-    assert_eq!(schedules().await, ["at(2099-12-31T17:00:00)"]);
+    assert_eq!(pending_schedules(&world).await, ["at(2099-12-31T17:00:00)"]);
     assert_eq!(
-        status_of(&app, leaver("2099-06-30T12:00:00+02:00")).await,
+        status_of(&app, future_leaver("2099-06-30T12:00:00+02:00")).await,
         "scheduled"
     );
     assert_eq!(
-        schedules().await,
+        pending_schedules(&world).await,
         ["at(2099-06-30T10:00:00)"],
         "the later offboarding replaced it"
     );
@@ -410,5 +421,40 @@ async fn a_future_offboarding_keeps_exactly_one_schedule_per_person() {
     // Offboarded now (as the schedule would): the pending schedule goes.
     let now = json!({"action": "offboard", "employee": {"email": "jane.doe@example.com", "employeeId": "E-1042"}});
     assert_eq!(status_of(&app, now).await, "offboarded");
-    assert!(schedules().await.is_empty());
+    assert!(pending_schedules(&world).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_cancelled_termination_or_a_rehire_deletes_the_pending_schedule() {
+    let world = World::new().await;
+    let app = scheduling_app_with_jane(&world).await;
+
+    // HR withdraws the termination: an update saying so.
+    assert_eq!(
+        status_of(&app, future_leaver("2099-12-31T17:00:00Z")).await,
+        "scheduled"
+    );
+    let mut withdrawn = jane();
+    withdrawn["terminationCancelled"] = json!(true);
+    let response = invoke(&app, json!({"action": "update", "employee": withdrawn}))
+        .await
+        .unwrap();
+    assert_eq!(response["results"][0]["status"], "updated", "{response}");
+    assert_eq!(response["results"][0]["offboardingCancelled"], true);
+    assert!(pending_schedules(&world).await.is_empty());
+
+    // Hired again before the last day: the onboard cancels it.
+    assert_eq!(
+        status_of(&app, future_leaver("2099-12-31T17:00:00Z")).await,
+        "scheduled"
+    );
+    let response = invoke(&app, json!({"employee": jane()})).await.unwrap();
+    assert_eq!(
+        response["results"][0]["status"], "already_onboarded",
+        "{response}"
+    );
+    assert_eq!(response["results"][0]["offboardingCancelled"], true);
+    assert!(pending_schedules(&world).await.is_empty());
+    let user = world.moto.user("jane.doe").unwrap();
+    assert_eq!(tag(&user, "OnboardingStatus"), Some("complete"));
 }

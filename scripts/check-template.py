@@ -63,6 +63,7 @@ POLICY_ID = "SelfManageCredentialsPolicy"
 SECRET_ID = "WebhookSecret"
 LOG_GROUP_ID = "OnboardingLogGroup"
 DLQ_ID = "OnboardingDeadLetterQueue"
+TABLE_ID = "IdempotencyTable"
 MARKER_KEY, MARKER_VALUE = "ManagedBy", "iam-onboarding"
 
 BEGIN_MARK = "# BEGIN policies/self-manage-credentials.json"
@@ -121,6 +122,9 @@ EXPECTED_ACTIONS = {
     "logs:CreateLogStream",
     "logs:PutLogEvents",
     "sqs:SendMessage",
+    "dynamodb:PutItem",
+    "dynamodb:GetItem",
+    "dynamodb:DeleteItem",
 }
 # The only actions that may use Resource "*" (they have no resource type).
 STAR_RESOURCE_OK = {"iam:GetAccountPasswordPolicy", "iam:ListAccountAliases", *REPORT_ACTIONS}
@@ -144,6 +148,7 @@ EXPECTED_ENV = {
     "NOTIFY_TOPIC_ARN",
     "OFFBOARDING_SCHEDULE_GROUP",
     "OFFBOARDING_SCHEDULER_ROLE_ARN",
+    "IDEMPOTENCY_TABLE",
 }
 
 # Sample values used to resolve the template's intrinsic functions.
@@ -166,6 +171,10 @@ SAMPLE_RESOURCES = {
         "Ref": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/iam-onboarding-OnboardingDeadLetterQueue-EXAMPLE",
         "Arn": f"arn:aws:sqs:us-east-1:{ACCOUNT}:iam-onboarding-OnboardingDeadLetterQueue-EXAMPLE",
         "QueueName": "iam-onboarding-OnboardingDeadLetterQueue-EXAMPLE",
+    },
+    TABLE_ID: {
+        "Ref": "iam-onboarding-IdempotencyTable-EXAMPLE",
+        "Arn": f"arn:aws:dynamodb:us-east-1:{ACCOUNT}:table/iam-onboarding-IdempotencyTable-EXAMPLE",
     },
     ROLE_ID: {"Ref": "iam-onboarding-OnboardingExecutionRole-EXAMPLE",
               "Arn": f"arn:aws:iam::{ACCOUNT}:role/iam-onboarding-OnboardingExecutionRole-EXAMPLE"},
@@ -715,6 +724,9 @@ def check_role_resolved(cfn: dict, params: dict) -> None:
                 f"{a} must be on the function's own log group only")
     require(only(stmts, "sqs:SendMessage")["Resource"] == SAMPLE_RESOURCES[DLQ_ID]["Arn"],
             "sqs:SendMessage must be on the dead-letter queue only")
+    for a in ("dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"):
+        require(only(stmts, a)["Resource"] == SAMPLE_RESOURCES[TABLE_ID]["Arn"],
+                f"{a} must be on the idempotency table only")
 
 
 def check_function(sam: dict, cfn: dict) -> None:

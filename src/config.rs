@@ -30,6 +30,9 @@ pub struct Config {
     pub offboarding_schedules: Option<ScheduleSettings>,
     /// The credential sweep's thresholds and rails (`PASSWORD_TTL_HOURS`, …; see [`SweepSettings`]).
     pub sweep: SweepSettings,
+    /// DynamoDB table of per-person leases and webhook delivery records
+    /// (`IDEMPOTENCY_TABLE`); without it runs are not serialised (a local run).
+    pub idempotency_table: Option<String>,
 }
 
 /// EventBridge Scheduler settings for future offboardings.
@@ -116,6 +119,18 @@ impl Config {
                 "must be a Secrets Manager secret ARN".into(),
             ));
         }
+        let idempotency_table = get("IDEMPOTENCY_TABLE");
+        if let Some(table) = &idempotency_table
+            && !((3..=255).contains(&table.len())
+                && table
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.')))
+        {
+            return Err(fail(
+                "IDEMPOTENCY_TABLE",
+                "must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ - .)".into(),
+            ));
+        }
         Ok(Self {
             self_manage_policy_arn,
             sender,
@@ -128,6 +143,7 @@ impl Config {
             eventbridge_source: get("EVENTBRIDGE_SOURCE"),
             offboarding_schedules: schedule_settings(&get)?,
             sweep: SweepSettings::from_lookup(&get)?,
+            idempotency_table,
         })
     }
 }
@@ -282,6 +298,14 @@ mod tests {
                 ],
                 "OFFBOARDING_SCHEDULE_GROUP",
             ),
+            (
+                vec![
+                    MINIMAL[0],
+                    MINIMAL[1],
+                    ("IDEMPOTENCY_TABLE", "arn:aws:dynamodb:us-east-1:1:table/t"),
+                ],
+                "IDEMPOTENCY_TABLE",
+            ),
         ];
         for (pairs, variable) in cases {
             let err = Config::from_lookup(lookup(&pairs)).unwrap_err();
@@ -307,6 +331,7 @@ mod tests {
                 "arn:aws:secretsmanager:us-east-1:123456789012:secret:hook-AbCdEf",
             ),
             ("EVENTBRIDGE_SOURCE", "com.example.hr"),
+            ("IDEMPOTENCY_TABLE", "iam-onboarding-Idempotency-1A2B"),
         ]);
         let config = Config::from_lookup(lookup(&pairs)).unwrap();
         assert_eq!(config.user_path.as_str(), "/employees/");
@@ -314,5 +339,9 @@ mod tests {
         assert_eq!(groups, ["developers", "readers"]);
         assert_eq!(config.ses_configuration_set.as_deref(), Some("onboarding"));
         assert_eq!(config.eventbridge_source.as_deref(), Some("com.example.hr"));
+        assert_eq!(
+            config.idempotency_table.as_deref(),
+            Some("iam-onboarding-Idempotency-1A2B")
+        );
     }
 }

@@ -39,6 +39,10 @@ pub enum HandlerError {
         /// The result's error message.
         message: String,
     },
+    /// Another invocation is working on the employee (a duplicate delivery that
+    /// lost the race): nothing was written; Lambda's retry finds the outcome.
+    #[error("employee not onboarded (in progress elsewhere): {0}")]
+    InProgress(String),
 }
 
 impl From<HandlerError> for Diagnostic {
@@ -65,6 +69,7 @@ impl From<HandlerError> for Diagnostic {
                 Action::Update => "UpdateFailed",
                 Action::Resend => "ResendFailed",
             },
+            HandlerError::InProgress(_) => "OnboardingInProgress",
         };
         Diagnostic {
             error_type: error_type.into(),
@@ -94,6 +99,12 @@ impl App {
     /// event with a duplicate key is refused (`InvalidRequest` naming its path) before any
     /// trigger looks at it.
     pub async fn handle(&self, event: LambdaEvent<StrictJson>) -> Result<Value, HandlerError> {
+        // Boxed: the workflows' futures are large, and whoever awaits this one (the
+        // runtime, a test's block_on) keeps it on its stack.
+        Box::pin(self.dispatch(event)).await
+    }
+
+    async fn dispatch(&self, event: LambdaEvent<StrictJson>) -> Result<Value, HandlerError> {
         let (payload, context) = event.into_parts();
         let account = AccountContext::from_function_arn(&context.invoked_function_arn);
         tracing::debug!(function_arn = %context.invoked_function_arn, "invocation received");
@@ -122,14 +133,14 @@ impl App {
                     .await
             }
             Trigger::Direct(payload) => {
-                handle_direct(workflows, &payload, &account)
+                handle_direct(workflows, &payload, &account, &context.request_id)
                     .instrument(info_span!("direct"))
                     .await
             }
             Trigger::EventBridge(event) => {
                 let correlation_id = event.id.clone().unwrap_or_default();
                 let span = info_span!("eventbridge", correlation_id = %correlation_id);
-                handle_eventbridge(workflows, event, &account)
+                handle_eventbridge(workflows, event, &account, &context.request_id)
                     .instrument(span)
                     .await
             }

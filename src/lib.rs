@@ -12,6 +12,7 @@ pub mod config;
 pub mod handler;
 pub mod hr;
 pub mod hygiene;
+pub mod lease;
 pub mod lifecycle;
 pub mod logging;
 pub mod onboarding;
@@ -20,16 +21,30 @@ pub mod workflows;
 
 use aws_types::SdkConfig;
 
-use crate::aws::{iam::Iam, scheduler::Scheduler, secrets::Secrets, ses::Ses, sns::Sns};
+use crate::aws::{
+    dynamodb::Dynamo, iam::Iam, scheduler::Scheduler, secrets::Secrets, ses::Ses, sns::Sns,
+};
 use crate::config::Config;
 use crate::handler::App;
 use crate::hygiene::Sweeper;
+use crate::lease::Leases;
 use crate::triggers::webhook::SigningKeys;
 use crate::workflows::Workflows;
 
 /// The composition root, used by `main` and the tests: one client per service,
-/// created once per container, wired into the handler state.
+/// created once per container, wired into the handler state. Without
+/// `IDEMPOTENCY_TABLE` it logs that runs are neither serialised nor de-duplicated.
 pub fn build_app(sdk: &SdkConfig, config: Config) -> App {
+    let table = config
+        .idempotency_table
+        .clone()
+        .map(|table| Dynamo::new(aws_sdk_dynamodb::Client::new(sdk), table));
+    if table.is_none() {
+        tracing::warn!(
+            "IDEMPOTENCY_TABLE is not set: concurrent runs for the same person are not serialised \
+             and webhook deliveries are not de-duplicated (acceptable for a local run only)"
+        );
+    }
     let keys = SigningKeys::new(
         Secrets::new(aws_sdk_secretsmanager::Client::new(sdk)),
         config.webhook_secret_arn.clone(),
@@ -43,5 +58,6 @@ pub fn build_app(sdk: &SdkConfig, config: Config) -> App {
         config.clone(),
     );
     let scheduler = Scheduler::new(aws_sdk_scheduler::Client::new(sdk));
-    App::new(Workflows::new(iam, ses, scheduler, config), sweeper, keys)
+    let workflows = Workflows::new(iam, ses, scheduler, config).with_leases(Leases::new(table));
+    App::new(workflows, sweeper, keys)
 }

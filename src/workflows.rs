@@ -12,6 +12,7 @@ use crate::aws::scheduler::Scheduler;
 use crate::aws::ses::Ses;
 use crate::config::Config;
 use crate::hr::{FieldError, HrRequest};
+use crate::lease::Leases;
 use crate::lifecycle::{Offboarder, PendingOffboardings, Resender, Updater};
 use crate::onboarding::{AccountContext, EmployeeResult, Onboarder};
 
@@ -43,6 +44,18 @@ impl Workflows {
         }
     }
 
+    /// The same workflows, each taking the person's lease (see [`crate::lease`])
+    /// before it writes a user.
+    pub fn with_leases(self, leases: Leases) -> Self {
+        Self {
+            onboarder: self.onboarder.with_leases(leases.clone()),
+            offboarder: self.offboarder.with_leases(leases.clone()),
+            updater: self.updater.with_leases(leases.clone()),
+            resender: self.resender.with_leases(leases),
+            config: self.config,
+        }
+    }
+
     /// The configuration in use.
     pub fn config(&self) -> &Config {
         &self.config
@@ -53,28 +66,43 @@ impl Workflows {
         HrRequest::parse(payload, &self.config.allowed_groups)
     }
 
-    /// Runs `request`; one result per employee, in request order.
-    pub async fn run(&self, request: HrRequest, account: &AccountContext) -> Vec<EmployeeResult> {
+    /// Runs `request` as `attempt` (the Lambda request id, see [`crate::lease`]);
+    /// one result per employee, in request order.
+    pub async fn run(
+        &self,
+        request: HrRequest,
+        account: &AccountContext,
+        attempt: &str,
+    ) -> Vec<EmployeeResult> {
         match request {
-            HrRequest::Onboard(request) => self.onboarder.run(request, account).await,
-            HrRequest::Offboard(request) => self.offboarder.run(request, account).await,
-            HrRequest::Update(request) => self.updater.run(request).await,
-            HrRequest::Resend(request) => self.resender.run(request, account).await,
+            HrRequest::Onboard(request) => {
+                Box::pin(self.onboarder.run(request, account, attempt)).await
+            }
+            HrRequest::Offboard(request) => {
+                Box::pin(self.offboarder.run(request, account, attempt)).await
+            }
+            HrRequest::Update(request) => Box::pin(self.updater.run(request, attempt)).await,
+            HrRequest::Resend(request) => {
+                Box::pin(self.resender.run(request, account, attempt)).await
+            }
         }
     }
 }
 
-/// Runs `work` for every valid entry, at most [`BATCH_CONCURRENCY`] at a time,
-/// inside the entry's `span`, and logs each entry's status when it finishes; a
-/// rejected entry becomes a `rejected` result. One result per entry, in order.
+/// Runs `work(entry_attempt, entry)` for every valid entry (entry `i` runs as
+/// attempt `"{attempt}/{i}"`, see [`crate::lease`]), at most [`BATCH_CONCURRENCY`]
+/// at a time, inside the entry's `span`, and logs each entry's status when it
+/// finishes; a rejected entry becomes a `rejected` result. One result per entry,
+/// in order.
 pub async fn for_each_entry<T, S, F, Fut>(
     entries: Vec<Result<T, FieldError>>,
+    attempt: &str,
     span: S,
     work: F,
 ) -> Vec<EmployeeResult>
 where
     S: Fn(&T) -> Span,
-    F: Fn(T) -> Fut,
+    F: Fn(String, T) -> Fut,
     Fut: Future<Output = EmployeeResult>,
 {
     let (span, work) = (&span, &work);
@@ -85,7 +113,7 @@ where
                     Ok(entry) => {
                         let span = span(&entry);
                         async {
-                            let result = work(entry).await;
+                            let result = work(format!("{attempt}/{index}"), entry).await;
                             info!(status = result.status.as_str(), "employee finished");
                             result
                         }

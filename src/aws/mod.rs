@@ -1,7 +1,9 @@
 //! Thin adapters over the AWS SDK clients: one method per call the workflow
-//! makes, SDK errors mapped to [`AwsError`], IAM's transient conflicts retried;
+//! makes (IAM, SES, Secrets Manager, the DynamoDB idempotency table), SDK errors
+//! mapped to [`AwsError`], IAM's transient conflicts retried;
 //! and the SDK configuration they share ([`sdk`]).
 
+pub mod dynamodb;
 pub mod iam;
 pub mod iam_hygiene;
 pub mod scheduler;

@@ -26,6 +26,7 @@ use crate::aws::iam::{CredentialKind, ExistingUser, Iam};
 use crate::aws::scheduler::{OneTimeSchedule, Scheduler};
 use crate::config::Config;
 use crate::hr::{FieldError, Leaver, OffboardingRequest, mask_emails_in};
+use crate::lease::Leases;
 use crate::onboarding::ownership::{
     OFFBOARDED_AT_TAG, Person, STATUS_OFFBOARDED, STATUS_TAG, attempt_in_progress, in_progress,
     marker_tags, unix_now,
@@ -43,6 +44,7 @@ pub struct Offboarder {
     scheduler: Scheduler,
     pending: PendingOffboardings,
     config: Config,
+    leases: Leases,
 }
 
 impl Offboarder {
@@ -56,18 +58,29 @@ impl Offboarder {
             iam,
             scheduler,
             config,
+            leases: Leases::new(None),
         }
     }
 
-    /// Offboards every leaver of `request`; one result per leaver, in request order.
+    /// The same offboarder, taking each leaver's lease first with `leases`.
+    pub fn with_leases(mut self, leases: Leases) -> Self {
+        self.leases = leases;
+        self
+    }
+
+    /// Offboards every leaver of `request` as `attempt` (the request id; entry `i`
+    /// runs as `"{attempt}/{i}"`), each under the leaver's lease unless a dry run;
+    /// one result per leaver, in request order.
     pub async fn run(
         &self,
         request: OffboardingRequest,
         account: &AccountContext,
+        attempt: &str,
     ) -> Vec<EmployeeResult> {
         let dry_run = request.dry_run;
         for_each_entry(
             request.leavers,
+            attempt,
             |leaver: &Leaver| {
                 info_span!(
                     "offboard",
@@ -76,7 +89,12 @@ impl Offboarder {
                     email = %leaver.email.as_ref().map_or("-".into(), |e| e.masked()),
                 )
             },
-            |leaver: Leaver| async move { self.offboard_one(&leaver, dry_run, account).await },
+            |attempt, leaver: Leaver| async move {
+                let work = self.offboard_one(&leaver, dry_run, account);
+                (self.leases)
+                    .guard_writes(dry_run, leaver.username.as_str(), &attempt, work)
+                    .await
+            },
         )
         .await
     }
@@ -103,7 +121,11 @@ impl Offboarder {
             result.status = Status::AlreadyOffboarded;
             return result;
         }
-        if let Some(age) = attempt_in_progress(&user, unix_now()) {
+        // Under the lease no other run can be working on this user: a recent
+        // pending claim is a run that ended, not one in progress.
+        if !self.leases.is_enabled()
+            && let Some(age) = attempt_in_progress(&user, unix_now())
+        {
             return result.with_failure(Step::GetUser, &in_progress(age), "");
         }
         if let Some(at) = leaver.effective_at.filter(|at| *at > unix_now()) {

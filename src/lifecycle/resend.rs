@@ -18,6 +18,7 @@ use crate::aws::iam::{ExistingUser, Iam};
 use crate::aws::ses::Ses;
 use crate::config::Config;
 use crate::hr::{Employee, ResendRequest, mask_emails_in};
+use crate::lease::Leases;
 use crate::onboarding::ownership::{
     Person, STATUS_COMPLETE, STATUS_EXPIRED, STATUS_TAG, marker_tags,
 };
@@ -34,6 +35,7 @@ pub struct Resender {
     ses: Ses,
     config: Config,
     account: OnceCell<AccountSettings>,
+    leases: Leases,
 }
 
 /// Why a user may not get a new password; `None` when it may.
@@ -72,18 +74,29 @@ impl Resender {
             ses,
             config,
             account: OnceCell::new(),
+            leases: Leases::new(None),
         }
     }
 
-    /// Resends to every employee of `request`; one result per employee, in request order.
+    /// The same resender, taking each employee's lease first with `leases`.
+    pub fn with_leases(mut self, leases: Leases) -> Self {
+        self.leases = leases;
+        self
+    }
+
+    /// Resends to every employee of `request` as `attempt` (the request id),
+    /// each under the employee's lease unless a dry run; one result per
+    /// employee, in request order.
     pub async fn run(
         &self,
         request: ResendRequest,
         account: &AccountContext,
+        attempt: &str,
     ) -> Vec<EmployeeResult> {
         let (force, dry_run) = (request.force, request.request.dry_run);
         for_each_entry(
             request.request.employees,
+            attempt,
             |employee: &Employee| {
                 info_span!(
                     "resend",
@@ -93,8 +106,11 @@ impl Resender {
                     force,
                 )
             },
-            |employee: Employee| async move {
-                self.resend_one(&employee, force, dry_run, account).await
+            |attempt, employee: Employee| async move {
+                let work = self.resend_one(&employee, force, dry_run, account);
+                (self.leases)
+                    .guard_writes(dry_run, employee.username.as_str(), &attempt, work)
+                    .await
             },
         )
         .await

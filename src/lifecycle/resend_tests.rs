@@ -186,7 +186,7 @@ async fn run(state: &Shared, payload: Value) -> EmployeeResult {
         config(Some("https://example.signin.aws.amazon.com/console")),
     );
     let request = workflows.parse_request(&payload).unwrap();
-    let mut results = workflows.run(request, &account()).await;
+    let mut results = workflows.run(request, &account(), "req-1").await;
     assert_eq!(results.len(), 1);
     results.remove(0)
 }

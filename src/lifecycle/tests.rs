@@ -54,7 +54,7 @@ use crate::aws::scheduler::Scheduler;
 use crate::aws::ses::Ses;
 use crate::config::ScheduleSettings;
 use crate::hr::Email;
-use crate::onboarding::tests::{account, config};
+use crate::onboarding::tests::{account, config, held_leases};
 use crate::onboarding::{EmployeeResult, Status, Step};
 use crate::workflows::Workflows;
 
@@ -335,7 +335,7 @@ async fn run_scheduled(
         config,
     );
     let request = workflows.parse_request(&payload).unwrap();
-    let mut results = workflows.run(request, &account()).await;
+    let mut results = workflows.run(request, &account(), "req-1").await;
     assert_eq!(results.len(), 1);
     results.remove(0)
 }
@@ -871,4 +871,33 @@ async fn a_dry_run_cancellation_only_plans_the_delete() {
     );
     assert_eq!(delete.num_calls(), 0);
     assert!(state.lock().unwrap().writes().is_empty());
+}
+
+#[tokio::test]
+async fn offboard_update_and_resend_take_the_lease_before_any_call() {
+    let resend = json!({"action": "resend", "employee": {
+        "username": "jane.doe", "email": "jane.doe@example.com", "employeeId": "E-1042"}});
+    for payload in [
+        offboard(),
+        update(&["readers"], None, "jane.doe@example.com"),
+        resend,
+    ] {
+        // No rules: any IAM, SES or Scheduler call fails the test.
+        let workflows = Workflows::new(
+            Iam::new(mock_client!(aws_sdk_iam, RuleMode::MatchAny, [])),
+            Ses::new(mock_client!(aws_sdk_ses, RuleMode::MatchAny, [])),
+            Scheduler::new(mock_client!(aws_sdk_scheduler, RuleMode::MatchAny, [])),
+            config(None),
+        )
+        .with_leases(held_leases());
+        let request = workflows.parse_request(&payload).unwrap();
+        let result = workflows.run(request, &account(), "req-1").await.remove(0);
+        assert_eq!(result.status, Status::Failed, "{payload}");
+        let error = result.error.unwrap();
+        assert_eq!(
+            (error.code.as_str(), error.step),
+            ("OnboardingInProgress", Some(Step::AcquireLease)),
+            "{payload}"
+        );
+    }
 }

@@ -24,6 +24,7 @@ use crate::aws::AwsError;
 use crate::aws::iam::{ExistingUser, Iam};
 use crate::config::Config;
 use crate::hr::{Employee, GroupName, OnboardingRequest, mask_emails_in};
+use crate::lease::Leases;
 use crate::onboarding::ownership::{
     DEPARTMENT_TAG, MANAGED_BY_TAG, MANAGED_BY_VALUE, Person, STATUS_OFFBOARDED, STATUS_TAG,
     attempt_in_progress, in_progress, unix_now,
@@ -36,6 +37,7 @@ pub struct Updater {
     iam: Iam,
     config: Config,
     pending: PendingOffboardings,
+    leases: Leases,
 }
 
 /// What an update changes on one user.
@@ -149,6 +151,7 @@ impl Updater {
             iam,
             config,
             pending: PendingOffboardings::default(),
+            leases: Leases::new(None),
         }
     }
 
@@ -159,11 +162,20 @@ impl Updater {
         self
     }
 
-    /// Updates every employee of `request`; one result per employee, in request order.
-    pub async fn run(&self, request: OnboardingRequest) -> Vec<EmployeeResult> {
+    /// The same updater, taking each employee's lease first with `leases`.
+    pub fn with_leases(mut self, leases: Leases) -> Self {
+        self.leases = leases;
+        self
+    }
+
+    /// Updates every employee of `request` as `attempt` (the request id; entry `i`
+    /// runs as `"{attempt}/{i}"`), each under the employee's lease unless a dry
+    /// run; one result per employee, in request order.
+    pub async fn run(&self, request: OnboardingRequest, attempt: &str) -> Vec<EmployeeResult> {
         let dry_run = request.dry_run;
         for_each_entry(
             request.employees,
+            attempt,
             |employee: &Employee| {
                 info_span!(
                     "update",
@@ -172,7 +184,12 @@ impl Updater {
                     email = %employee.email.masked(),
                 )
             },
-            |employee: Employee| async move { self.update_one(&employee, dry_run).await },
+            |attempt, employee: Employee| async move {
+                let work = self.update_one(&employee, dry_run);
+                (self.leases)
+                    .guard_writes(dry_run, employee.username.as_str(), &attempt, work)
+                    .await
+            },
         )
         .await
     }
@@ -198,7 +215,11 @@ impl Updater {
             });
             return result;
         }
-        if let Some(age) = attempt_in_progress(&user, unix_now()) {
+        // Under the lease no other run can be working on this user: a recent
+        // pending claim is a run that ended, not one in progress.
+        if !self.leases.is_enabled()
+            && let Some(age) = attempt_in_progress(&user, unix_now())
+        {
             return result.with_failure(Step::GetUser, &in_progress(age), "");
         }
         // First, so that a failure leaves nothing half-done: the termination stands

@@ -8,8 +8,13 @@
 //! - A repeat of a completed event finds `complete` and returns `already_onboarded`
 //!   without any write. A name held by a user without the marker, or with another
 //!   `EmployeeId` or email hash, is a `conflict` and nothing is touched.
-//! - A `pending` user whose attempt started less than [`IN_PROGRESS_SECONDS`] ago belongs to a
-//!   concurrent invocation: `OnboardingInProgress`, no write.
+//! - Every run first takes the person's lease ([`crate::lease`]); while it holds it no other run
+//!   writes the user, so a `pending` or `failed` user is resumed at once. Without a lease table
+//!   (a local run), a `pending` user whose attempt started less than [`IN_PROGRESS_SECONDS`] ago
+//!   is taken to belong to a concurrent invocation: `OnboardingInProgress`, no write.
+//! - `OnboardingAttempt` holds the attempt id of the run that created or last claimed the user,
+//!   so a run whose `CreateUser` response was lost (the SDK's retry then meets
+//!   `EntityAlreadyExists`) recognises its own user and carries on.
 //! - A failure after the password was set removes the login profile again, so no
 //!   console password exists that nobody received, and marks the user `failed`. A retry of
 //!   the same event re-claims and resumes it: IAM attach/add calls are idempotent and a
@@ -36,8 +41,11 @@ pub const EMAIL_HASH_TAG: &str = "EmailSha256";
 pub const STARTED_AT_TAG: &str = "OnboardingStartedAt";
 /// Tag key holding when the user was offboarded (unix seconds).
 pub const OFFBOARDED_AT_TAG: &str = "OffboardedAt";
+/// Tag key holding the attempt id (Lambda request id and batch index) of the
+/// run that created or last claimed the user.
+pub const ATTEMPT_TAG: &str = "OnboardingAttempt";
 /// Tag keys this function sets itself; HR-provided tags may not use them.
-pub const RESERVED_TAG_KEYS: [&str; 7] = [
+pub const RESERVED_TAG_KEYS: [&str; 8] = [
     MANAGED_BY_TAG,
     STATUS_TAG,
     EMPLOYEE_ID_TAG,
@@ -45,6 +53,7 @@ pub const RESERVED_TAG_KEYS: [&str; 7] = [
     EMAIL_HASH_TAG,
     STARTED_AT_TAG,
     OFFBOARDED_AT_TAG,
+    ATTEMPT_TAG,
 ];
 
 /// Status while an attempt runs (or was cut off).
@@ -80,6 +89,8 @@ pub fn unix_now() -> i64 {
 pub enum Existing {
     /// No such user.
     Absent,
+    /// Ours, pending, and created or claimed by this very attempt (its ARN).
+    Own(String),
     /// Ours, interrupted before the email was sent: resume it (its ARN).
     Pending(String),
     /// Ours and offboarded (or a rehire that did not finish): end the deny and
@@ -100,8 +111,16 @@ pub enum Settled {
 }
 
 impl Existing {
-    /// What `user`, found under the employee's name at `now` (unix seconds), means.
-    pub fn judge(employee: &Employee, user: ExistingUser, now: i64) -> Self {
+    /// What `user`, found under the employee's name at `now` (unix seconds), means
+    /// to the run with attempt id `attempt`; `serialised`: that run holds the
+    /// person's lease, so no other run is writing the user.
+    pub fn judge(
+        employee: &Employee,
+        user: ExistingUser,
+        now: i64,
+        attempt: &str,
+        serialised: bool,
+    ) -> Self {
         if user.tag(MANAGED_BY_TAG) != Some(MANAGED_BY_VALUE) {
             return Existing::Settled(Settled::Foreign(
                 "an IAM user with this name exists and is not managed by iam-onboarding",
@@ -121,7 +140,13 @@ impl Existing {
             ));
         }
         let rehire = user.tag(OFFBOARDED_AT_TAG).is_some();
-        if let Some(age) = attempt_in_progress(&user, now) {
+        if !rehire
+            && user.tag(STATUS_TAG) == Some(STATUS_PENDING)
+            && user.tag(ATTEMPT_TAG) == Some(attempt)
+        {
+            return Existing::Own(user.arn);
+        }
+        if !serialised && let Some(age) = attempt_in_progress(&user, now) {
             return Existing::Settled(Settled::InProgress(age));
         }
         match user.tag(STATUS_TAG) {
@@ -164,9 +189,10 @@ pub fn marker_tags(status: &str) -> Vec<(String, String)> {
     ]
 }
 
-/// [`marker_tags`] plus the start time of this attempt.
-pub fn attempt_tags(status: &str) -> Vec<(String, String)> {
+/// [`marker_tags`] plus the attempt id and start time of this attempt.
+pub fn attempt_tags(status: &str, attempt: &str) -> Vec<(String, String)> {
     let mut tags = marker_tags(status);
+    tags.push((ATTEMPT_TAG.to_string(), attempt.to_string()));
     tags.push((STARTED_AT_TAG.to_string(), unix_now().to_string()));
     tags
 }

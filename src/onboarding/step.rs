@@ -14,6 +14,8 @@ use crate::aws::AwsError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Step {
+    /// `PutItem` taking the person's lease in the idempotency table.
+    AcquireLease,
     /// `GetAccountPasswordPolicy`, once per container.
     ReadPasswordPolicy,
     /// The password policy and sign-in URL, once per container.
@@ -95,12 +97,15 @@ pub enum Step {
     DeactivateAccessKey,
     /// `Publish` of the sweep's summary to `NOTIFY_TOPIC_ARN`.
     PublishSummary,
+    /// `DeleteItem` releasing the person's lease.
+    ReleaseLease,
 }
 
 impl Step {
     /// The step's name in logs and results (`snake_case`).
     pub fn as_str(self) -> &'static str {
         match self {
+            Step::AcquireLease => "acquire_lease",
             Step::ReadPasswordPolicy => "read_password_policy",
             Step::ReadAccountSettings => "read_account_settings",
             Step::CreateUser => "create_user",
@@ -141,6 +146,7 @@ impl Step {
             Step::CheckKeyLastUsed => "check_key_last_used",
             Step::DeactivateAccessKey => "deactivate_access_key",
             Step::PublishSummary => "publish_summary",
+            Step::ReleaseLease => "release_lease",
         }
     }
 
@@ -189,6 +195,8 @@ impl Step {
             Step::CheckKeyLastUsed => "GetAccessKeyLastUsed",
             Step::DeactivateAccessKey => "UpdateAccessKey",
             Step::PublishSummary => "Publish",
+            Step::AcquireLease => "PutItem",
+            Step::ReleaseLease => "DeleteItem",
         }
     }
 

@@ -39,6 +39,9 @@ use crate::hr::OnboardingRequest;
 const POLICY_ARN: &str = "arn:aws:iam::123456789012:policy/SelfManageCredentials";
 const BOUNDARY_ARN: &str = "arn:aws:iam::123456789012:policy/EmployeeBoundary";
 const USER_ARN: &str = "arn:aws:iam::123456789012:user/employees/jane.doe";
+/// The request id the tests' invocations run as; the single employee is entry 0.
+const ATTEMPT: &str = "req-1";
+const EMPLOYEE_ATTEMPT: &str = "req-1/0";
 
 pub(crate) fn config(signin_url: Option<&str>) -> Config {
     Config::from_lookup(|name| {
@@ -240,7 +243,7 @@ impl Rules {
 }
 
 async fn run_one(onboarder: &Onboarder, dry_run: bool) -> EmployeeResult {
-    let mut results = onboarder.run(request(dry_run), &account()).await;
+    let mut results = onboarder.run(request(dry_run), &account(), ATTEMPT).await;
     assert_eq!(results.len(), 1);
     results.remove(0)
 }
@@ -269,6 +272,7 @@ async fn sends_the_exact_requests_of_a_full_onboarding() {
                         ("Department", "Engineering"),
                         ("CostCenter", "4410"),
                         ("OnboardingStatus", "pending"),
+                        ("OnboardingAttempt", EMPLOYEE_ATTEMPT),
                     ]
                 && tags.last().map(|(k, _)| *k) == Some("OnboardingStartedAt")
                 && (unix_now() - started).abs() < 60
@@ -720,7 +724,7 @@ async fn another_person_with_the_same_name_is_a_conflict_even_without_employee_i
     let onboarder = rules.onboarder(&[&get_user]);
     let payload = json!({"employee": {"email": "jane.doe@example.com"}});
     let request = OnboardingRequest::parse(&payload, &[]).unwrap();
-    let result = onboarder.run(request, &account()).await.remove(0);
+    let result = onboarder.run(request, &account(), ATTEMPT).await.remove(0);
     assert_eq!(result.status, Status::Conflict, "{result:?}");
     assert!(
         result
@@ -1048,7 +1052,10 @@ async fn without_alias_or_account_id_the_signin_url_must_be_configured() {
         Onboarder::new(Iam::new(iam), Ses::new(ses), config(None))
     };
     let local = AccountContext::from_function_arn("function-arn");
-    let result = onboarder.run(request(false), &local).await.remove(0);
+    let result = onboarder
+        .run(request(false), &local, ATTEMPT)
+        .await
+        .remove(0);
     let error = result.error.unwrap();
     assert_eq!(
         (error.step, error.code.as_str()),
@@ -1056,4 +1063,177 @@ async fn without_alias_or_account_id_the_signin_url_must_be_configured() {
     );
     assert!(error.message.contains("SIGNIN_URL"));
     assert_eq!(rules.create_login_profile.num_calls(), 0);
+}
+
+// --- The per-person lease (issue 16) -------------------------------------------
+
+use aws_sdk_dynamodb::Client as DynamoClient;
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemOutput;
+use aws_sdk_dynamodb::operation::put_item::{PutItemError, PutItemOutput};
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::aws::dynamodb::Dynamo;
+use crate::lease::{LEASE_SECONDS, Leases, lease_key};
+
+/// A lease table whose PutItem answers with `put` and whose DeleteItem succeeds.
+fn leases(put: &Rule, delete: &Rule) -> Leases {
+    let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [put, delete]);
+    Leases::new(Some(Dynamo::new(client, "idempotency")))
+}
+
+fn lease_put_granted() -> Rule {
+    mock!(DynamoClient::put_item)
+        .match_requests(|req| {
+            let item = req.item().unwrap();
+            let expires: i64 = item["expiresAt"].as_n().unwrap().parse().unwrap();
+            let names = req.expression_attribute_names().unwrap();
+            req.table_name() == Some("idempotency")
+                && item["id"] == AttributeValue::S(lease_key("jane.doe"))
+                && item["owner"] == AttributeValue::S(EMPLOYEE_ATTEMPT.into())
+                && (expires - unix_now() - LEASE_SECONDS).abs() < 5
+                && req.condition_expression()
+                    == Some("attribute_not_exists(#id) OR #expiresAt < :now OR #owner = :owner")
+                && names["#owner"] == "owner"
+                && names["#expiresAt"] == "expiresAt"
+        })
+        .then_output(|| PutItemOutput::builder().build())
+}
+
+fn lease_delete() -> Rule {
+    mock!(DynamoClient::delete_item)
+        .match_requests(|req| {
+            req.key().unwrap()["id"] == AttributeValue::S(lease_key("jane.doe"))
+                && req.condition_expression() == Some("#owner = :owner")
+                && req.expression_attribute_values().unwrap()[":owner"]
+                    == AttributeValue::S(EMPLOYEE_ATTEMPT.into())
+        })
+        .then_output(|| DeleteItemOutput::builder().build())
+}
+
+#[tokio::test]
+async fn the_lease_is_taken_before_any_write_and_released_after() {
+    let rules = Rules::success();
+    let (put, delete) = (lease_put_granted(), lease_delete());
+    let onboarder = rules.onboarder(&[]).with_leases(leases(&put, &delete));
+    let result = run_one(&onboarder, false).await;
+    assert_eq!(result.status, Status::Created, "{result:?}");
+    assert_eq!((put.num_calls(), delete.num_calls()), (1, 1));
+}
+
+/// A PutItem that meets another attempt's lease (its condition fails).
+fn lease_put_held() -> Rule {
+    mock!(DynamoClient::put_item).then_error(|| {
+        PutItemError::ConditionalCheckFailedException(
+            aws_sdk_dynamodb::types::error::ConditionalCheckFailedException::builder()
+                .message("The conditional request failed")
+                .meta(iam_error("ConditionalCheckFailedException"))
+                .build(),
+        )
+    })
+}
+
+/// Leases every one of which another attempt holds.
+pub(crate) fn held_leases() -> Leases {
+    leases(&lease_put_held(), &lease_delete())
+}
+
+#[tokio::test]
+async fn a_held_lease_answers_in_progress_without_any_write() {
+    let rules = Rules::success();
+    let put = lease_put_held();
+    let delete = lease_delete();
+    let onboarder = rules.onboarder(&[]).with_leases(leases(&put, &delete));
+    let result = run_one(&onboarder, false).await;
+    assert_eq!(result.status, Status::Failed);
+    let error = result.error.unwrap();
+    assert_eq!(
+        (error.code.as_str(), error.step),
+        ("OnboardingInProgress", Some(Step::AcquireLease))
+    );
+    assert!(error.message.contains("nothing was changed"), "{error:?}");
+    let calls = rules.create_user.num_calls()
+        + rules.create_login_profile.num_calls()
+        + rules.attach_policy.num_calls()
+        + rules.add_to_group.num_calls()
+        + rules.tag_user.num_calls()
+        + rules.delete_login_profile.num_calls()
+        + rules.send_email.num_calls();
+    assert_eq!(calls, 0, "no IAM or SES call without the lease");
+    assert_eq!(delete.num_calls(), 0, "a lease not taken is not released");
+}
+
+#[tokio::test]
+async fn a_lease_table_failure_is_a_failed_step_without_any_write() {
+    let rules = Rules::success();
+    let put = mock!(DynamoClient::put_item).then_error(|| {
+        PutItemError::generic(
+            ErrorMetadata::builder()
+                .code("ResourceNotFoundException")
+                .message("Requested resource not found")
+                .build(),
+        )
+    });
+    let delete = lease_delete();
+    let onboarder = rules.onboarder(&[]).with_leases(leases(&put, &delete));
+    let error = run_one(&onboarder, false).await.error.unwrap();
+    assert_eq!(
+        (error.code.as_str(), error.step),
+        ("ResourceNotFoundException", Some(Step::AcquireLease))
+    );
+    assert_eq!(rules.create_user.num_calls(), 0);
+}
+
+/// CreateUser succeeded but its response was lost; the SDK's retry met
+/// EntityAlreadyExists. The user carries this attempt's claim: carry on.
+#[tokio::test]
+async fn a_lost_create_user_response_ends_created() {
+    let started = unix_now().to_string();
+    let (rules, get_user) = existing_user_rules(&[
+        ("ManagedBy", "iam-onboarding"),
+        ("EmployeeId", "E-1042"),
+        ("OnboardingStatus", "pending"),
+        ("OnboardingAttempt", EMPLOYEE_ATTEMPT),
+        ("OnboardingStartedAt", &started),
+    ]);
+    for leased in [false, true] {
+        let (put, delete) = (lease_put_granted(), lease_delete());
+        let mut onboarder = rules.onboarder(&[&get_user]);
+        if leased {
+            onboarder = onboarder.with_leases(leases(&put, &delete));
+        }
+        let result = run_one(&onboarder, false).await;
+        assert_eq!(
+            result.status,
+            Status::Created,
+            "leased {leased}: {result:?}"
+        );
+        assert_eq!(result.user_arn.as_deref(), Some(USER_ARN));
+    }
+    assert_eq!(
+        rules.tag_user.num_calls(),
+        2,
+        "no re-claim of its own user, only complete (twice: once per run)"
+    );
+    assert_eq!(rules.send_email.num_calls(), 2);
+}
+
+/// Holding the lease, a recent `pending` claim of another attempt belongs to a
+/// run that has ended (its lease was released or expired): resume at once.
+#[tokio::test]
+async fn with_the_lease_a_recent_claim_of_another_attempt_is_resumed() {
+    let started = unix_now().to_string();
+    let (rules, get_user) = existing_user_rules(&[
+        ("ManagedBy", "iam-onboarding"),
+        ("EmployeeId", "E-1042"),
+        ("OnboardingStatus", "pending"),
+        ("OnboardingAttempt", "other-request/0"),
+        ("OnboardingStartedAt", &started),
+    ]);
+    let (put, delete) = (lease_put_granted(), lease_delete());
+    let onboarder = rules
+        .onboarder(&[&get_user])
+        .with_leases(leases(&put, &delete));
+    let result = run_one(&onboarder, false).await;
+    assert_eq!(result.status, Status::Created, "{result:?}");
+    assert_eq!(rules.tag_user.num_calls(), 2, "claim, then complete");
 }

@@ -24,6 +24,7 @@ use crate::aws::iam::Iam;
 use crate::aws::ses::Ses;
 use crate::config::Config;
 use crate::hr::{Employee, FieldError, OnboardingRequest, mask_emails_in};
+use crate::lease::Leases;
 use crate::lifecycle::PendingOffboardings;
 use crate::workflows::for_each_entry;
 
@@ -41,6 +42,7 @@ pub struct Onboarder {
     ses: Ses,
     config: Config,
     pending: PendingOffboardings,
+    leases: Leases,
     account: OnceCell<AccountSettings>,
 }
 
@@ -52,6 +54,7 @@ impl Onboarder {
             ses,
             config,
             pending: PendingOffboardings::default(),
+            leases: Leases::new(None),
             account: OnceCell::new(),
         }
     }
@@ -61,6 +64,17 @@ impl Onboarder {
     pub fn with_pending_offboardings(mut self, pending: PendingOffboardings) -> Self {
         self.pending = pending;
         self
+    }
+
+    /// The same onboarder, serialising runs per person with `leases`.
+    pub fn with_leases(mut self, leases: Leases) -> Self {
+        self.leases = leases;
+        self
+    }
+
+    /// The per-person leases every user-writing action takes first.
+    pub fn leases(&self) -> &Leases {
+        &self.leases
     }
 
     /// The configuration in use.
@@ -74,15 +88,19 @@ impl Onboarder {
     }
 
     /// Onboards every employee of `request` (at most
-    /// [`crate::workflows::BATCH_CONCURRENCY`] at a time); one result per employee, in request order.
+    /// [`crate::workflows::BATCH_CONCURRENCY`] at a time); one result per employee, in
+    /// request order. `attempt` identifies this invocation (the Lambda request id);
+    /// entry `i` of the request runs as attempt `"{attempt}/{i}"` (see [`crate::lease`]).
     pub async fn run(
         &self,
         request: OnboardingRequest,
         account: &AccountContext,
+        attempt: &str,
     ) -> Vec<EmployeeResult> {
         let dry_run = request.dry_run;
         for_each_entry(
             request.employees,
+            attempt,
             |employee: &Employee| {
                 info_span!(
                     "onboard",
@@ -91,7 +109,10 @@ impl Onboarder {
                     email = %employee.email.masked(),
                 )
             },
-            |employee: Employee| async move { self.onboard_one(&employee, dry_run, account).await },
+            |attempt, employee: Employee| async move {
+                self.onboard_one(&employee, dry_run, account, &attempt)
+                    .await
+            },
         )
         .await
     }
@@ -112,13 +133,27 @@ impl Onboarder {
         employee: &Employee,
         dry_run: bool,
         account: &AccountContext,
+        attempt: &str,
     ) -> EmployeeResult {
         if dry_run {
             return self.plan(employee).await;
         }
+        let work = self.onboard_exclusive(employee, account, attempt);
+        self.leases
+            .guard(employee.username.as_str(), attempt, work)
+            .await
+    }
+
+    /// [`Self::onboard_one`] once the person's lease is held.
+    async fn onboard_exclusive(
+        &self,
+        employee: &Employee,
+        account: &AccountContext,
+        attempt: &str,
+    ) -> EmployeeResult {
         let name = employee.username.as_str();
         let mut tags = employee.tags.clone();
-        tags.extend(attempt_tags(STATUS_PENDING).into_iter().skip(1));
+        tags.extend(attempt_tags(STATUS_PENDING, attempt).into_iter().skip(1));
         let create = Step::CreateUser.run(self.iam.create_user(
             name,
             self.config.user_path.as_str(),
@@ -129,30 +164,43 @@ impl Onboarder {
         let mut offboarding_cancelled = false;
         let user_arn = match created {
             Ok(arn) => arn,
-            Err(err) if err.is("EntityAlreadyExists") => match self.inspect(employee).await {
-                Ok(Existing::Pending(arn)) => match self.resume(employee, false, account).await {
-                    Ok(_) => arn,
-                    Err(result) => return *result,
-                },
-                Ok(Existing::Rehire(arn)) => match self.resume(employee, true, account).await {
-                    Ok(cancelled) => {
-                        offboarding_cancelled = cancelled;
+            Err(err) if err.is("EntityAlreadyExists") => {
+                match self.inspect(employee, attempt).await {
+                    Ok(Existing::Own(arn)) => {
+                        info!(
+                            step = "resume",
+                            "user exists and carries this attempt's claim (a lost response); continuing"
+                        );
                         arn
                     }
-                    Err(result) => return *result,
-                },
-                Ok(Existing::Settled(settled)) => {
-                    return self.still_here(employee, settled).await;
+                    Ok(Existing::Pending(arn)) => {
+                        match self.resume(employee, false, account, attempt).await {
+                            Ok(_) => arn,
+                            Err(result) => return *result,
+                        }
+                    }
+                    Ok(Existing::Rehire(arn)) => {
+                        match self.resume(employee, true, account, attempt).await {
+                            Ok(cancelled) => {
+                                offboarding_cancelled = cancelled;
+                                arn
+                            }
+                            Err(result) => return *result,
+                        }
+                    }
+                    Ok(Existing::Settled(settled)) => {
+                        return self.still_here(employee, settled).await;
+                    }
+                    Ok(Existing::Absent) => {
+                        let gone = AwsError {
+                            code: "NoSuchEntity".into(),
+                            message: "the user vanished".into(),
+                        };
+                        return EmployeeResult::failed(employee, Step::GetUser, &gone, "");
+                    }
+                    Err(err) => return EmployeeResult::failed(employee, Step::GetUser, &err, ""),
                 }
-                Ok(Existing::Absent) => {
-                    let gone = AwsError {
-                        code: "NoSuchEntity".into(),
-                        message: "the user vanished".into(),
-                    };
-                    return EmployeeResult::failed(employee, Step::GetUser, &gone, "");
-                }
-                Err(err) => return EmployeeResult::failed(employee, Step::GetUser, &err, ""),
-            },
+            }
             Err(err) => return EmployeeResult::failed(employee, Step::CreateUser, &err, ""),
         };
         let settings = match settings {
@@ -227,13 +275,14 @@ impl Onboarder {
         employee: &Employee,
         rehire: bool,
         account: &AccountContext,
+        attempt: &str,
     ) -> Result<bool, Box<EmployeeResult>> {
         info!(
             step = "resume",
             rehire, "user exists and is not complete; completing its onboarding"
         );
         let name = employee.username.as_str();
-        let claim = attempt_tags(STATUS_PENDING);
+        let claim = attempt_tags(STATUS_PENDING, attempt);
         if let Err(err) = Step::ClaimUser.run(self.iam.tag_user(name, &claim)).await {
             return Err(Box::new(EmployeeResult::failed(
                 employee,
@@ -339,13 +388,19 @@ impl Onboarder {
         note
     }
 
-    /// Looks up the user holding the employee's name and what it means.
-    async fn inspect(&self, employee: &Employee) -> Result<Existing, AwsError> {
+    /// Looks up the user holding the employee's name and what it means to `attempt`.
+    async fn inspect(&self, employee: &Employee, attempt: &str) -> Result<Existing, AwsError> {
         match Step::GetUser
             .run(self.iam.get_user(employee.username.as_str()))
             .await
         {
-            Ok(Some(user)) => Ok(Existing::judge(employee, user, unix_now())),
+            Ok(Some(user)) => Ok(Existing::judge(
+                employee,
+                user,
+                unix_now(),
+                attempt,
+                self.leases.is_enabled(),
+            )),
             Ok(None) => Ok(Existing::Absent),
             // The execution role may read users only under its own path.
             Err(err) if err.is("AccessDenied") => {
@@ -394,8 +449,10 @@ impl Onboarder {
 
     /// Dry run: checks the name with one read and reports the calls a real run would make.
     async fn plan(&self, employee: &Employee) -> EmployeeResult {
-        match self.inspect(employee).await {
-            Ok(Existing::Absent | Existing::Pending(_) | Existing::Rehire(_)) => {}
+        match self.inspect(employee, "").await {
+            Ok(
+                Existing::Absent | Existing::Own(_) | Existing::Pending(_) | Existing::Rehire(_),
+            ) => {}
             Ok(Existing::Settled(settled)) => return self.settled(employee, settled),
             Err(err) => return EmployeeResult::failed(employee, Step::GetUser, &err, ""),
         }

@@ -9,18 +9,19 @@ use crate::hr::mask_emails_in;
 use crate::onboarding::AccountContext;
 use crate::workflows::Workflows;
 
-/// Runs the request in `payload`; an invalid request is an error, per-employee
+/// Runs the request in `payload` as `attempt` (the request id); an invalid request is an error, per-employee
 /// outcomes (including failures) are results.
 pub async fn handle_direct(
     workflows: &Workflows,
     payload: &Value,
     account: &AccountContext,
+    attempt: &str,
 ) -> Result<Value, HandlerError> {
     let request = workflows.parse_request(payload).map_err(|e| {
         info!(field = %e.field, "invalid request");
         HandlerError::InvalidRequest(e)
     })?;
-    let mut results = workflows.run(request, account).await;
+    let mut results = workflows.run(request, account, attempt).await;
     // AWS messages may name the recipient (SES MessageRejected): mask it, as the
     // webhook and EventBridge paths do.
     for error in results.iter_mut().filter_map(|r| r.error.as_mut()) {

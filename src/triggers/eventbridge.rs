@@ -27,11 +27,13 @@ const DETAIL_TYPES: [(&str, Action); 3] = [
     (EMPLOYEE_UPDATED, Action::Update),
 ];
 
-/// Runs the action of the event's detail-type for the employee (or request) in its `detail`.
+/// Runs the action of the event's detail-type for the employee (or request) in
+/// its `detail`, as `attempt` (the request id).
 pub async fn handle_eventbridge(
     workflows: &Workflows,
     event: EventBridgeEvent<Value>,
     account: &AccountContext,
+    attempt: &str,
 ) -> Result<Value, HandlerError> {
     let Some(action) = DETAIL_TYPES
         .iter()
@@ -59,8 +61,15 @@ pub async fn handle_eventbridge(
     let request = workflows
         .parse_request(&payload)
         .map_err(|e| HandlerError::InvalidRequest(e.within("detail")))?;
-    let results = workflows.run(request, account).await;
+    let results = workflows.run(request, account, attempt).await;
     if let Some(bad) = results.iter().find(|r| !r.status.is_success()) {
+        if let Some(error) = bad
+            .error
+            .as_ref()
+            .filter(|e| e.code == "OnboardingInProgress")
+        {
+            return Err(HandlerError::InProgress(mask_emails_in(&error.message)));
+        }
         return Err(HandlerError::NotDone {
             action,
             status: bad.status,

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::leavers::{access_problems, give_credentials};
-use crate::world::{SENDER, WEBHOOK_SECRET, World};
+use crate::world::{SENDER, TABLE, WEBHOOK_SECRET, World};
 use test_support::free_port;
 use test_support::tag;
 
@@ -276,7 +276,7 @@ async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
              WEBHOOK_SECRET_ARN={}\nEVENTBRIDGE_SOURCE=com.example.hr\n\
              OFFBOARDING_SCHEDULE_GROUP=iam-onboarding-offboarding\n\
              OFFBOARDING_SCHEDULER_ROLE_ARN=arn:aws:iam::123456789012:role/iam-onboarding-scheduler\n\
-             SWEEP_MAX_ACTIONS=0\n",
+             SWEEP_MAX_ACTIONS=0\nIDEMPOTENCY_TABLE={TABLE}\n",
             world.policy_arn, world.secret_arn
         ),
     )

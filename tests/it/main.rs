@@ -3,6 +3,7 @@
 
 mod ambiguous_input;
 mod events;
+mod lease;
 mod leavers;
 mod logs;
 mod onboarding;

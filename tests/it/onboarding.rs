@@ -412,13 +412,7 @@ async fn a_retry_after_a_grant_failure_completes() {
     assert!(world.moto.user("jane.doe").unwrap()["password"].is_null());
     assert!(world.moto.emails().is_empty());
 
-    world
-        .iam()
-        .create_group()
-        .group_name("developers")
-        .send()
-        .await
-        .unwrap();
+    world.create_group("developers").await;
     let retried = invoke(&app, event).await.unwrap();
     assert_eq!(results(&retried)[0]["status"], "created", "{retried}");
     assert_onboarded(&world, "jane.doe", "jane.doe@example.com");

@@ -33,7 +33,7 @@ pub fn function_url_event(method: &str, headers: Value, body: &str, base64: bool
     })
 }
 
-fn signed(body: &str, secret: &str, timestamp: i64) -> Value {
+pub fn signed(body: &str, secret: &str, timestamp: i64) -> Value {
     let ts = timestamp.to_string();
     let signature = SigningKey::new(secret).sign(&ts, body.as_bytes());
     json!({"content-type": "application/json", "X-Onboarding-Timestamp": ts, "X-Onboarding-Signature": signature})

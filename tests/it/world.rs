@@ -1,5 +1,6 @@
 //! A moto-backed AWS account prepared like a real deployment: the self-manage
-//! policy from `policies/`, allow-listed groups, a verified sender, a webhook secret.
+//! policy from `policies/`, allow-listed groups, a verified sender, a webhook
+//! secret and the idempotency table.
 
 use aws_config::SdkConfig;
 use iam_onboarding::config::Config;
@@ -13,6 +14,8 @@ pub const SENDER: &str = "it@example.com";
 pub const FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:iam-onboarding";
 pub const WEBHOOK_SECRET: &str = "whsec-test-0123456789abcdefghijklmnopqrstuvwxyz";
 pub const SELF_MANAGE_POLICY: &str = include_str!("../../policies/self-manage-credentials.json");
+/// The idempotency table (leases, webhook delivery records), as the template creates it.
+pub const TABLE: &str = "iam-onboarding-idempotency";
 
 pub struct World {
     pub moto: Moto,
@@ -68,6 +71,7 @@ impl World {
             .arn()
             .expect("secret arn")
             .to_string();
+        Box::pin(create_idempotency_table(&sdk)).await;
         Self {
             moto,
             sdk,
@@ -89,6 +93,7 @@ impl World {
             ("ALLOWED_GROUPS", "developers,readers"),
             ("WEBHOOK_SECRET_ARN", self.secret_arn.as_str()),
             ("EVENTBRIDGE_SOURCE", "com.example.hr"),
+            ("IDEMPOTENCY_TABLE", TABLE),
         ];
         Config::from_lookup(|name| {
             overrides
@@ -102,6 +107,16 @@ impl World {
 
     pub fn app(&self, overrides: &[(&str, &str)]) -> App {
         iam_onboarding::build_app(&self.sdk, self.config(overrides))
+    }
+
+    /// Creates group `name` (again, after [`World::delete_group`]).
+    pub async fn create_group(&self, name: &str) {
+        self.iam()
+            .create_group()
+            .group_name(name)
+            .send()
+            .await
+            .expect("create group");
     }
 
     /// Deletes an (allow-listed) group, to make AddUserToGroup fail.
@@ -147,13 +162,65 @@ impl World {
     }
 }
 
+/// The idempotency table as `template.yaml` defines it: key `id`, TTL `expiresAt`.
+pub async fn create_idempotency_table(sdk: &SdkConfig) {
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+        TimeToLiveSpecification,
+    };
+    let dynamodb = aws_sdk_dynamodb::Client::new(sdk);
+    dynamodb
+        .create_table()
+        .table_name(TABLE)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("id")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("create table");
+    dynamodb
+        .update_time_to_live()
+        .table_name(TABLE)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .attribute_name("expiresAt")
+                .enabled(true)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .expect("enable TTL");
+}
+
 /// Invokes the handler as the Lambda runtime would.
 pub async fn invoke(
     app: &App,
     payload: Value,
 ) -> Result<Value, iam_onboarding::handler::HandlerError> {
+    invoke_as(app, payload, "test-request-1").await
+}
+
+/// [`invoke`] with the Lambda request id `request_id`.
+pub async fn invoke_as(
+    app: &App,
+    payload: Value,
+    request_id: &str,
+) -> Result<Value, iam_onboarding::handler::HandlerError> {
     let mut context = Context::default();
-    context.request_id = "test-request-1".into();
+    context.request_id = request_id.into();
     context.invoked_function_arn = FUNCTION_ARN.into();
     app.handle(LambdaEvent::new(payload.into(), context)).await
 }

@@ -1,7 +1,12 @@
 //! Test harness for the workspace's test suites: a private moto server per test
 //! (started on a free loopback port, stopped on drop, with AWS managed policies and
 //! the service-specific credential calls of `moto-iam-extras.py`), SDK settings
-//! that can only reach it, and the tools `make test` installs into the project's `.venv`.
+//! that can only reach it, a delay proxy for AWS-like latency ([`DelayProxy`]),
+//! and the tools `make test` installs into the project's `.venv`.
+
+mod proxy;
+
+pub use proxy::DelayProxy;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;

@@ -7,6 +7,7 @@ use tracing::info;
 use super::events::standard_request;
 use super::{Rejection, SigningKeys, WebhookRequest, http_response, standard};
 use crate::hr::HrRequest;
+use crate::lease::RETRY_AFTER_SECONDS;
 use crate::onboarding::{AccountContext, EmployeeResult, Status};
 use crate::triggers::strict_json;
 use crate::workflows::Workflows;
@@ -14,13 +15,24 @@ use crate::workflows::Workflows;
 /// The UTF-8 byte-order mark.
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// HTTP status for a set of results: all successful → 201 when any was created,
-/// else 202 when any offboarding was scheduled, else 200 (offboarded, updated,
-/// nothing new, dry run); 400/404/409/500 when all failed the same way; 207 otherwise.
+/// Error code of a result whose person another invocation is working on.
+const IN_PROGRESS: &str = "OnboardingInProgress";
+
+fn in_progress(result: &EmployeeResult) -> bool {
+    result.error.as_ref().is_some_and(|e| e.code == IN_PROGRESS)
+}
+
+/// HTTP status for a set of results: 409 when another invocation is working on
+/// every employee right now (retryable, with `Retry-After`); all successful →
+/// 201 when any was created, else 202 when any offboarding was scheduled, else
+/// 200 (offboarded, updated, nothing new, dry run); 400/404/409/500 when all
+/// failed the same way; 207 otherwise.
 pub fn http_status(results: &[EmployeeResult]) -> u16 {
     let all = |pred: fn(Status) -> bool| results.iter().all(|r| pred(r.status));
     let any = |status: Status| results.iter().any(|r| r.status == status);
-    if all(Status::is_success) {
+    if !results.is_empty() && results.iter().all(in_progress) {
+        409
+    } else if all(Status::is_success) {
         if any(Status::Created) {
             201
         } else if any(Status::Scheduled) {
@@ -52,9 +64,13 @@ pub async fn handle_webhook(
     match accept(workflows, keys, &request).await {
         Ok(parsed) => {
             let action = parsed.action();
-            let mut results = workflows.run(parsed, account).await;
+            let mut results = workflows.run(parsed, account, request_id).await;
             let status = http_status(&results);
-            for result in results.iter_mut().filter(|r| r.status == Status::Failed) {
+            let retry_later = results.iter().any(in_progress);
+            for result in results
+                .iter_mut()
+                .filter(|r| r.status == Status::Failed && !in_progress(r))
+            {
                 // Step and AWS details stay in the logs; the HR system gets the request id.
                 if let Some(error) = result.error.as_mut() {
                     error.code = "InternalError".into();
@@ -66,7 +82,13 @@ pub async fn handle_webhook(
                 }
             }
             info!(status, "webhook answered");
-            http_response(status, json!({"requestId": request_id, "results": results}))
+            let mut response =
+                http_response(status, json!({"requestId": request_id, "results": results}));
+            if retry_later {
+                // A duplicate delivery that lost the race: retryable, not an error.
+                response["headers"]["retry-after"] = json!(RETRY_AFTER_SECONDS.to_string());
+            }
+            response
         }
         Err(rejection) => rejection.response(request_id),
     }

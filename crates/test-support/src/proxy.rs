@@ -1,0 +1,158 @@
+//! An HTTP proxy in front of the emulator that adds AWS-like latency to every
+//! request (the emulator answers in ~3 ms, AWS in tens of ms), and can lose the
+//! response of one request after forwarding it, as a network failure would.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Hop-by-hop and framing headers the proxy sets itself.
+const SKIPPED: [&str; 5] = [
+    "connection",
+    "content-length",
+    "transfer-encoding",
+    "keep-alive",
+    "host",
+];
+
+/// A running proxy; it stops accepting when dropped (with the test process).
+pub struct DelayProxy {
+    /// `http://127.0.0.1:PORT`
+    pub endpoint: String,
+    lose: Arc<Mutex<Vec<String>>>,
+    lost: Arc<Mutex<usize>>,
+}
+
+struct Shared {
+    upstream: String,
+    delay: Duration,
+    lose: Arc<Mutex<Vec<String>>>,
+    lost: Arc<Mutex<usize>>,
+    agent: ureq::Agent,
+}
+
+impl DelayProxy {
+    /// Forwards to `upstream` (`http://host:port`), each request `delay` late.
+    pub fn start(upstream: &str, delay: Duration) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+        let endpoint = format!("http://{}", listener.local_addr().unwrap());
+        let lose = Arc::new(Mutex::new(Vec::new()));
+        let lost = Arc::new(Mutex::new(0));
+        let agent = ureq::Agent::new_with_config(
+            ureq::config::Config::builder()
+                .http_status_as_error(false)
+                .build(),
+        );
+        let shared = Arc::new(Shared {
+            upstream: upstream.trim_end_matches('/').to_string(),
+            delay,
+            lose: lose.clone(),
+            lost: lost.clone(),
+            agent,
+        });
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let shared = shared.clone();
+                std::thread::spawn(move || serve(stream, &shared));
+            }
+        });
+        Self {
+            endpoint,
+            lose,
+            lost,
+        }
+    }
+
+    /// How many responses were lost so far.
+    pub fn lost(&self) -> usize {
+        *self.lost.lock().unwrap()
+    }
+
+    /// The next request whose body contains `marker` (e.g. `Action=CreateUser`)
+    /// reaches the emulator, but its response is lost: the connection closes.
+    pub fn lose_next_response(&self, marker: &str) {
+        self.lose.lock().unwrap().push(marker.to_string());
+    }
+}
+
+/// Serves one client connection (keep-alive: many requests).
+fn serve(stream: TcpStream, shared: &Shared) {
+    let mut writer = stream.try_clone().expect("clone stream");
+    let mut reader = BufReader::new(stream);
+    while let Some((method, path, headers, body)) = read_request(&mut reader) {
+        std::thread::sleep(shared.delay);
+        let mut request = ureq::http::Request::builder()
+            .method(method.as_str())
+            .uri(format!("{}{path}", shared.upstream));
+        for (name, value) in &headers {
+            if !SKIPPED.contains(&name.to_ascii_lowercase().as_str()) {
+                request = request.header(name, value);
+            }
+        }
+        let text = String::from_utf8_lossy(&body).into_owned();
+        let lost = {
+            let mut lose = shared.lose.lock().unwrap();
+            let hit = lose.iter().position(|m| text.contains(m.as_str()));
+            hit.map(|i| lose.remove(i))
+        };
+        let Ok(mut response) = shared.agent.run(request.body(body).unwrap()) else {
+            return;
+        };
+        if lost.is_some() {
+            *shared.lost.lock().unwrap() += 1;
+            let _ = writer.shutdown(Shutdown::Both);
+            return;
+        }
+        let status = response.status();
+        let mut head = format!(
+            "HTTP/1.1 {} {}\r\n",
+            status.as_u16(),
+            status.canonical_reason().unwrap_or("")
+        );
+        for (name, value) in response.headers() {
+            if !SKIPPED.contains(&name.as_str()) {
+                head.push_str(&format!(
+                    "{name}: {}\r\n",
+                    value.to_str().unwrap_or_default()
+                ));
+            }
+        }
+        let body = response.body_mut().read_to_vec().unwrap_or_default();
+        head.push_str(&format!("content-length: {}\r\n\r\n", body.len()));
+        if writer.write_all(head.as_bytes()).is_err() || writer.write_all(&body).is_err() {
+            return;
+        }
+    }
+}
+
+type Request = (String, String, Vec<(String, String)>, Vec<u8>);
+
+/// Reads one request with a `Content-Length` body; `None` at the connection's end.
+fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let mut parts = line.split_whitespace();
+    let (method, path) = (parts.next()?.to_string(), parts.next()?.to_string());
+    let mut headers = Vec::new();
+    loop {
+        let mut header = String::new();
+        reader.read_line(&mut header).ok()?;
+        let header = header.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        let (name, value) = header.split_once(':')?;
+        headers.push((name.trim().to_string(), value.trim().to_string()));
+    }
+    let length = headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, value)| value.parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).ok()?;
+    Some((method, path, headers, body))
+}

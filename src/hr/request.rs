@@ -109,6 +109,12 @@ impl HrRequest {
             Self::Resend(_) => Action::Resend,
         }
     }
+
+    /// Whether this is the run of one of the function's own offboarding
+    /// schedules (`fromSchedule`), whose invoker reads no results.
+    pub fn from_schedule(&self) -> bool {
+        matches!(self, Self::Offboard(request) if request.from_schedule)
+    }
 }
 
 /// The parts every action shares: action, dry run, and the raw records with their field paths.
@@ -116,6 +122,7 @@ struct Envelope<'a> {
     action: Action,
     dry_run: bool,
     force: bool,
+    from_schedule: bool,
     records: Vec<(String, &'a Value)>,
 }
 
@@ -125,10 +132,19 @@ impl<'a> Envelope<'a> {
             .as_object()
             .ok_or_else(|| FieldError::new("(body)", "must be a JSON object"))?;
         for key in object.keys() {
-            if !["action", "dryRun", "force", "employee", "employees"].contains(&key.as_str()) {
+            if ![
+                "action",
+                "dryRun",
+                "force",
+                "fromSchedule",
+                "employee",
+                "employees",
+            ]
+            .contains(&key.as_str())
+            {
                 return Err(FieldError::new(
                     key.as_str(),
-                    "unknown field; expected action, dryRun, force, employee or employees",
+                    "unknown field; expected action, dryRun, force, fromSchedule, employee or employees",
                 ));
             }
         }
@@ -147,6 +163,17 @@ impl<'a> Envelope<'a> {
                 return Err(FieldError::new("force", "only a resend takes force"));
             }
             Some(_) => return Err(FieldError::new("force", "must be true or false")),
+        };
+        let from_schedule = match object.get("fromSchedule") {
+            None | Some(Value::Null) => false,
+            Some(Value::Bool(b)) if action == Action::Offboard => *b,
+            Some(Value::Bool(_)) => {
+                return Err(FieldError::new(
+                    "fromSchedule",
+                    "only an offboard takes fromSchedule",
+                ));
+            }
+            Some(_) => return Err(FieldError::new("fromSchedule", "must be true or false")),
         };
         let records: Vec<(String, &Value)> = match (object.get("employee"), object.get("employees"))
         {
@@ -189,6 +216,7 @@ impl<'a> Envelope<'a> {
             action,
             dry_run,
             force,
+            from_schedule,
             records,
         })
     }
@@ -286,6 +314,9 @@ pub struct ResendRequest {
 pub struct OffboardingRequest {
     /// Report what would be done only; no write call.
     pub dry_run: bool,
+    /// Sent by the function's own schedule (`fromSchedule`, see
+    /// `lifecycle::schedule`): a leaver not offboarded fails the invocation.
+    pub from_schedule: bool,
     /// One entry per leaver, in request order.
     pub leavers: Vec<Result<Leaver, FieldError>>,
 }
@@ -294,6 +325,7 @@ impl OffboardingRequest {
     fn from_envelope(envelope: Envelope<'_>) -> Self {
         Self {
             dry_run: envelope.dry_run,
+            from_schedule: envelope.from_schedule,
             leavers: envelope.entries(
                 |_, value| parse_leaver(value),
                 |leaver: &Leaver| leaver.username.as_str(),
@@ -602,5 +634,30 @@ mod tests {
             (error.field.as_str(), error.reason.as_str()),
             ("employee.terminationCancelled", "must be true or false")
         );
+    }
+
+    #[test]
+    fn only_an_offboard_comes_from_a_schedule() {
+        let employee = json!({"email": "jane.doe@example.com"});
+        let scheduled = json!({"action": "offboard", "fromSchedule": true, "employee": employee});
+        assert!(HrRequest::parse(&scheduled, &[]).unwrap().from_schedule());
+        let by_hand = json!({"action": "offboard", "employee": employee});
+        assert!(!HrRequest::parse(&by_hand, &[]).unwrap().from_schedule());
+        for (payload, reason) in [
+            (
+                json!({"fromSchedule": true, "employee": employee}),
+                "only an offboard takes fromSchedule",
+            ),
+            (
+                json!({"action": "offboard", "fromSchedule": "yes", "employee": employee}),
+                "must be true or false",
+            ),
+        ] {
+            let error = HrRequest::parse(&payload, &[]).unwrap_err();
+            assert_eq!(
+                (error.field.as_str(), error.reason.as_str()),
+                ("fromSchedule", reason)
+            );
+        }
     }
 }

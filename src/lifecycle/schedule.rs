@@ -86,7 +86,10 @@ pub fn schedule_at(at: i64) -> String {
 }
 
 /// The direct-invoke payload the schedule sends: the same offboarding, without
-/// `effectiveAt` (so it runs at once then).
+/// `effectiveAt` (so it runs at once then), marked `fromSchedule`. Scheduler
+/// invokes asynchronously and reads no results, so that run fails the invocation
+/// unless the leaver ends offboarded: Lambda retries it, then the dead-letter
+/// queue keeps it.
 pub fn schedule_input(leaver: &Leaver) -> Value {
     let mut employee = json!({"username": leaver.username.as_str()});
     if let Some(id) = &leaver.employee_id {
@@ -95,7 +98,7 @@ pub fn schedule_input(leaver: &Leaver) -> Value {
     if let Some(email) = &leaver.email {
         employee["email"] = json!(email.as_str());
     }
-    json!({"action": "offboard", "employee": employee})
+    json!({"action": "offboard", "fromSchedule": true, "employee": employee})
 }
 
 #[cfg(test)]

@@ -693,8 +693,9 @@ async fn a_future_offboarding_creates_one_self_deleting_schedule_and_changes_not
                 && target.arn() == account().function_arn
                 && target.role_arn() == SCHEDULER_ROLE
                 && input
-                    == json!({"action": "offboard", "employee": {"username": "jane.doe",
-                              "employeeId": "E-1042", "email": "jane.doe@example.com"}})
+                    == json!({"action": "offboard", "fromSchedule": true,
+                              "employee": {"username": "jane.doe", "employeeId": "E-1042",
+                                           "email": "jane.doe@example.com"}})
         })
         .then_output(|| {
             aws_sdk_scheduler::operation::create_schedule::CreateScheduleOutput::builder()

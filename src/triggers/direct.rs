@@ -9,8 +9,12 @@ use crate::hr::mask_emails_in;
 use crate::onboarding::AccountContext;
 use crate::workflows::Workflows;
 
-/// Runs the request in `payload` as `attempt` (the request id); an invalid request is an error, per-employee
-/// outcomes (including failures) are results.
+/// Runs the request in `payload` as `attempt` (the request id); an invalid
+/// request is an error, per-employee outcomes (including failures) are results.
+/// The run of one of the function's own offboarding schedules (`fromSchedule`)
+/// is the exception: Scheduler invokes asynchronously and reads no results, so a
+/// leaver not offboarded is an error (Lambda retries it, then the dead-letter
+/// queue keeps it).
 pub async fn handle_direct(
     workflows: &Workflows,
     payload: &Value,
@@ -21,11 +25,15 @@ pub async fn handle_direct(
         info!(field = %e.field, "invalid request");
         HandlerError::InvalidRequest(e)
     })?;
+    let (action, from_schedule) = (request.action(), request.from_schedule());
     let mut results = workflows.run(request, account, attempt).await;
     // AWS messages may name the recipient (SES MessageRejected): mask it, as the
     // webhook and EventBridge paths do.
     for error in results.iter_mut().filter_map(|r| r.error.as_mut()) {
         error.message = mask_emails_in(&error.message);
+    }
+    if from_schedule {
+        super::all_done(action, &results)?;
     }
     Ok(json!({"results": results}))
 }

@@ -9,7 +9,7 @@ use tracing::warn;
 
 use super::event_request::event_request;
 use crate::handler::HandlerError;
-use crate::hr::{Action, mask_emails_in};
+use crate::hr::Action;
 use crate::onboarding::AccountContext;
 use crate::workflows::Workflows;
 
@@ -62,24 +62,6 @@ pub async fn handle_eventbridge(
         .parse_request(&payload)
         .map_err(|e| HandlerError::InvalidRequest(e.within("detail")))?;
     let results = workflows.run(request, account, attempt).await;
-    if let Some(bad) = results.iter().find(|r| !r.status.is_success()) {
-        if let Some(error) = bad
-            .error
-            .as_ref()
-            .filter(|e| e.code == "OnboardingInProgress")
-        {
-            return Err(HandlerError::InProgress(mask_emails_in(&error.message)));
-        }
-        return Err(HandlerError::NotDone {
-            action,
-            status: bad.status,
-            // The runtime logs this error: AWS messages may name the recipient.
-            message: bad
-                .error
-                .as_ref()
-                .map(|e| mask_emails_in(&e.message))
-                .unwrap_or_default(),
-        });
-    }
+    super::all_done(action, &results)?;
     Ok(json!({"results": results}))
 }

@@ -14,3 +14,34 @@ pub use direct::handle_direct;
 pub use eventbridge::{EMPLOYEE_HIRED, EMPLOYEE_TERMINATED, EMPLOYEE_UPDATED, handle_eventbridge};
 pub use shape::{ShapeError, Trigger};
 pub use strict_json::StrictJson;
+
+use crate::handler::HandlerError;
+use crate::hr::{Action, mask_emails_in};
+use crate::onboarding::EmployeeResult;
+
+/// For invokers that read no results (EventBridge, the function's own
+/// schedules): the first result that is not a success as the error that makes
+/// Lambda retry the event and finally send it to the dead-letter queue (a run in
+/// progress elsewhere: `InProgress`, whose retry finds the outcome).
+fn all_done(action: Action, results: &[EmployeeResult]) -> Result<(), HandlerError> {
+    let Some(bad) = results.iter().find(|r| !r.status.is_success()) else {
+        return Ok(());
+    };
+    if let Some(error) = bad
+        .error
+        .as_ref()
+        .filter(|e| e.code == "OnboardingInProgress")
+    {
+        return Err(HandlerError::InProgress(mask_emails_in(&error.message)));
+    }
+    Err(HandlerError::NotDone {
+        action,
+        status: bad.status,
+        // The runtime logs this error: AWS messages may name the recipient.
+        message: bad
+            .error
+            .as_ref()
+            .map(|e| mask_emails_in(&e.message))
+            .unwrap_or_default(),
+    })
+}

@@ -360,8 +360,10 @@ async fn scheduling_app_with_jane(world: &World) -> iam_onboarding::handler::App
     app
 }
 
-/// The expressions of the schedules in the group, read back from moto.
-async fn pending_schedules(world: &World) -> Vec<String> {
+/// The schedules in the group, read back from moto.
+async fn pending(
+    world: &World,
+) -> Vec<aws_sdk_scheduler::operation::get_schedule::GetScheduleOutput> {
     let scheduler = aws_sdk_scheduler::Client::new(&world.sdk);
     let listed = scheduler
         .list_schedules()
@@ -378,14 +380,18 @@ async fn pending_schedules(world: &World) -> Vec<String> {
             .send()
             .await
             .unwrap();
-        found.push(
-            schedule
-                .schedule_expression()
-                .unwrap_or_default()
-                .to_string(),
-        );
+        found.push(schedule);
     }
     found
+}
+
+/// Their expressions (`at(...)`).
+async fn pending_schedules(world: &World) -> Vec<String> {
+    pending(world)
+        .await
+        .iter()
+        .map(|s| s.schedule_expression().unwrap_or_default().to_string())
+        .collect()
 }
 
 fn future_leaver(at: &str) -> Value {
@@ -457,4 +463,38 @@ async fn a_cancelled_termination_or_a_rehire_deletes_the_pending_schedule() {
     assert!(pending_schedules(&world).await.is_empty());
     let user = world.moto.user("jane.doe").unwrap();
     assert_eq!(tag(&user, "OnboardingStatus"), Some("complete"));
+}
+
+#[tokio::test]
+async fn the_schedules_own_payload_offboards_and_a_failure_fails_the_invocation() {
+    let world = World::new().await;
+    let app = scheduling_app_with_jane(&world).await;
+    give_credentials(&world.iam(), "jane.doe").await;
+    assert_eq!(
+        status_of(&app, future_leaver("2099-12-31T17:00:00Z")).await,
+        "scheduled"
+    );
+    // What Scheduler will send, read back from the emulator.
+    let schedule = pending(&world).await.remove(0);
+    let payload: Value = serde_json::from_str(schedule.target().unwrap().input().unwrap()).unwrap();
+    assert_eq!(status_of(&app, payload).await, "offboarded");
+    assert_eq!(
+        access_problems(&world.iam(), "jane.doe").await,
+        Vec::<String>::new()
+    );
+
+    // A scheduled run that does not end offboarded is a Lambda error (Scheduler
+    // invokes asynchronously: Lambda retries it, then the dead-letter queue keeps it);
+    // the same request sent by hand answers with its result.
+    let nobody = json!({"email": "nobody@example.com"});
+    let scheduled = json!({"action": "offboard", "fromSchedule": true, "employee": nobody});
+    let error = invoke(&app, scheduled)
+        .await
+        .expect_err("fails the invocation");
+    assert_eq!(
+        lambda_runtime::Diagnostic::from(error).error_type,
+        "UserNotFound"
+    );
+    let by_hand = json!({"action": "offboard", "employee": nobody});
+    assert_eq!(status_of(&app, by_hand).await, "not_found");
 }

@@ -11,7 +11,7 @@ use crate::onboarding::{AccountContext, Status};
 use crate::triggers::sweep::{
     handle_scheduled_sweep, handle_sweep_request, is_schedule, is_sweep_request,
 };
-use crate::triggers::webhook::{SigningKeys, handle_webhook};
+use crate::triggers::webhook::{Deliveries, SigningKeys, handle_webhook};
 use crate::triggers::{ShapeError, StrictJson, Trigger, handle_direct, handle_eventbridge};
 use crate::workflows::Workflows;
 
@@ -83,15 +83,22 @@ pub struct App {
     workflows: Workflows,
     sweeper: Sweeper,
     keys: SigningKeys,
+    deliveries: Deliveries,
 }
 
 impl App {
     /// The handler state for a container.
-    pub fn new(workflows: Workflows, sweeper: Sweeper, keys: SigningKeys) -> Self {
+    pub fn new(
+        workflows: Workflows,
+        sweeper: Sweeper,
+        keys: SigningKeys,
+        deliveries: Deliveries,
+    ) -> Self {
         Self {
             workflows,
             sweeper,
             keys,
+            deliveries,
         }
     }
 
@@ -147,6 +154,7 @@ impl App {
             Trigger::Webhook(request) => Ok(handle_webhook(
                 workflows,
                 &self.keys,
+                &self.deliveries,
                 request,
                 &context.request_id,
                 &account,

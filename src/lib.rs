@@ -28,7 +28,7 @@ use crate::config::Config;
 use crate::handler::App;
 use crate::hygiene::Sweeper;
 use crate::lease::Leases;
-use crate::triggers::webhook::SigningKeys;
+use crate::triggers::webhook::{Deliveries, SigningKeys};
 use crate::workflows::Workflows;
 
 /// The composition root, used by `main` and the tests: one client per service,
@@ -58,6 +58,7 @@ pub fn build_app(sdk: &SdkConfig, config: Config) -> App {
         config.clone(),
     );
     let scheduler = Scheduler::new(aws_sdk_scheduler::Client::new(sdk));
-    let workflows = Workflows::new(iam, ses, scheduler, config).with_leases(Leases::new(table));
-    App::new(workflows, sweeper, keys)
+    let workflows =
+        Workflows::new(iam, ses, scheduler, config).with_leases(Leases::new(table.clone()));
+    App::new(workflows, sweeper, keys, Deliveries::new(table))
 }

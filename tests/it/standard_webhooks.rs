@@ -1,17 +1,19 @@
 //! Standard Webhooks (issue 15) through the handler, signed by the spec's
 //! reference library (`standardwebhooks` from PyPI, through
 //! `scripts/sign-webhook-event.py --standard`), with the secret in moto's
-//! Secrets Manager.
+//! Secrets Manager and the delivery records in its DynamoDB.
 
 use std::process::Command;
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use iam_onboarding::handler::App;
+use iam_onboarding::triggers::webhook::delivery_key;
 use serde_json::{Value, json};
 use test_support::{venv_tool, workspace_root};
 
 use crate::onboarding::assert_onboarded;
 use crate::webhook::{function_url_event, http, now, post_signed};
-use crate::world::{WEBHOOK_SECRET, World, invoke};
+use crate::world::{TABLE, WEBHOOK_SECRET, World, invoke, invoke_as};
 
 /// A secret in the spec's form: `whsec_` + base64 of the key bytes.
 const WHSEC: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
@@ -242,4 +244,179 @@ async fn broken_standard_headers_are_401_naming_the_header_and_our_scheme_still_
         (200, Some("already_onboarded")),
         "{response}"
     );
+}
+
+async fn post_as(app: &App, event: Value, request_id: &str) -> (u64, Value, Value) {
+    let response = invoke_as(app, event, request_id).await.unwrap();
+    let (status, body) = http(&response);
+    (status, body, response)
+}
+
+fn dynamodb(world: &World) -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(&world.sdk)
+}
+
+/// Every item of the idempotency table, as text.
+async fn table_items(world: &World) -> Vec<String> {
+    let scan = dynamodb(world)
+        .scan()
+        .table_name(TABLE)
+        .send()
+        .await
+        .unwrap();
+    scan.items()
+        .iter()
+        .map(|item| format!("{item:?}"))
+        .collect()
+}
+
+/// Writes the claim of a delivery that another invocation (`owner`) is running,
+/// expiring `expires_in` seconds from now.
+async fn claim_elsewhere(world: &World, id: &str, owner: &str, expires_in: i64) {
+    dynamodb(world)
+        .put_item()
+        .table_name(TABLE)
+        .item("id", AttributeValue::S(delivery_key(id)))
+        .item("owner", AttributeValue::S(owner.into()))
+        .item(
+            "expiresAt",
+            AttributeValue::N((now() + expires_in).to_string()),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_repeated_delivery_is_answered_like_the_first_without_processing() {
+    let world = World::new().await;
+    let event = signed_event(
+        &hired("once.only@example.com", "E-40"),
+        "msg_once",
+        &[WEBHOOK_SECRET],
+    );
+    let (status, first, _) = post_as(&world.app(&[]), event.clone(), "req-once-1").await;
+    assert_eq!(status, 201, "{first}");
+    // The sender retries (its answer was lost), re-signed: a new container, the same id.
+    let body = hired("once.only@example.com", "E-40");
+    let retry = signed_event(&body, "msg_once", &[WEBHOOK_SECRET]);
+    let (status, repeat, _) = post_as(&world.app(&[]), retry, "req-once-2").await;
+    assert_eq!(status, 201, "{repeat}");
+    assert_eq!(repeat["duplicate"], true);
+    assert_eq!(repeat["requestId"], "req-once-2");
+    assert_eq!(repeat["firstRequestId"], "req-once-1");
+    assert_eq!(repeat["results"], json!([{"status": "created"}]));
+    assert_onboarded(&world, "once.only", "once.only@example.com");
+    // A new delivery id for the same person is processed (and finds the user).
+    let again = signed_event(&body, "msg_once_2", &[WEBHOOK_SECRET]);
+    let (status, fresh, _) = post_as(&world.app(&[]), again, "req-once-3").await;
+    assert_eq!(
+        (status, fresh["results"][0]["status"].as_str()),
+        (200, Some("already_onboarded"))
+    );
+    assert!(fresh.get("duplicate").is_none());
+    // The records hold hashes and outcomes, never the id, the address, the name or a password.
+    let items = table_items(&world).await;
+    let record = items
+        .iter()
+        .find(|i| i.contains(&delivery_key("msg_once")))
+        .expect("the delivery's record");
+    assert!(
+        record
+            .contains(r#"{\"status\":201,\"results\":[\"created\"],\"requestId\":\"req-once-1\"}"#),
+        "{record}"
+    );
+    let password = world.moto.user("once.only").unwrap()["password"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for item in &items {
+        for secret in ["msg_once", "once.only", "E-40", password.as_str()] {
+            assert!(!item.contains(secret), "{secret} in {item}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_delivery_running_elsewhere_gets_a_retryable_409_until_its_claim_expires() {
+    let world = World::new().await;
+    let app = world.app(&[]);
+    claim_elsewhere(&world, "msg_busy", "another-request", 100).await;
+    let body = hired("busy.bee@example.com", "E-60");
+    let (status, response, raw) = post_as(
+        &app,
+        signed_event(&body, "msg_busy", &[WEBHOOK_SECRET]),
+        "req-busy-1",
+    )
+    .await;
+    assert_eq!(status, 409, "{response}");
+    assert_eq!(response["error"]["code"], "DeliveryInProgress");
+    assert_eq!(raw["headers"]["retry-after"], "60");
+    assert!(world.moto.user("busy.bee").is_none() && world.moto.emails().is_empty());
+    // The run that held it died (its claim expired): the retry processes the delivery.
+    claim_elsewhere(&world, "msg_busy", "another-request", -1).await;
+    let (status, response, _) = post_as(
+        &app,
+        signed_event(&body, "msg_busy", &[WEBHOOK_SECRET]),
+        "req-busy-2",
+    )
+    .await;
+    assert_eq!(status, 201, "{response}");
+    assert_onboarded(&world, "busy.bee", "busy.bee@example.com");
+}
+
+#[tokio::test]
+async fn a_failed_delivery_is_not_remembered_and_its_retry_runs_again() {
+    let world = World::new().await;
+    let app = world.app(&[]);
+    let body = hired("try.again@example.com", "E-80");
+    world.delete_group("developers").await;
+    let (status, response, _) = post_as(
+        &app,
+        signed_event(&body, "msg_retry", &[WEBHOOK_SECRET]),
+        "req-retry-1",
+    )
+    .await;
+    assert_eq!(status, 500, "{response}");
+    assert!(
+        !table_items(&world)
+            .await
+            .iter()
+            .any(|i| i.contains(&delivery_key("msg_retry"))),
+        "the failed delivery's claim was released"
+    );
+    world.create_group("developers").await;
+    let (status, response, _) = post_as(
+        &app,
+        signed_event(&body, "msg_retry", &[WEBHOOK_SECRET]),
+        "req-retry-2",
+    )
+    .await;
+    assert_eq!(
+        (status, response.get("duplicate")),
+        (201, None),
+        "{response}"
+    );
+    assert_onboarded(&world, "try.again", "try.again@example.com");
+    let (status, response, _) = post_as(
+        &app,
+        signed_event(&body, "msg_retry", &[WEBHOOK_SECRET]),
+        "req-retry-3",
+    )
+    .await;
+    assert_eq!(
+        (status, &response["duplicate"]),
+        (201, &json!(true)),
+        "{response}"
+    );
+    // The X-Onboarding-* scheme has no delivery id: its requests are processed each time.
+    let direct =
+        json!({"employee": {"email": "try.again@example.com", "employeeId": "E-80"}}).to_string();
+    for _ in 0..2 {
+        let (status, response) = post_signed(&app, &direct).await;
+        assert_eq!(
+            (status, response["results"][0]["status"].as_str()),
+            (200, Some("already_onboarded"))
+        );
+    }
 }

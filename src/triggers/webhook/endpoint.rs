@@ -2,8 +2,9 @@
 //! an HTTP answer whose status sums up the results.
 
 use serde_json::{Value, json};
-use tracing::info;
+use tracing::{info, warn};
 
+use super::deliveries::{Claim, Deliveries, Outcome};
 use super::events::standard_request;
 use super::{Rejection, SigningKeys, WebhookRequest, http_response, standard};
 use crate::hr::HrRequest;
@@ -53,45 +54,107 @@ pub fn http_status(results: &[EmployeeResult]) -> u16 {
     }
 }
 
-/// Answers one webhook request: a rejection, or the results of its action.
+/// Answers one webhook request: a rejection, or the results of its action. A
+/// Standard Webhooks delivery answered before is answered the same way without
+/// running again; one still running elsewhere gets 409 with `Retry-After` (see
+/// [`super::deliveries`]).
 pub async fn handle_webhook(
     workflows: &Workflows,
     keys: &SigningKeys,
+    deliveries: &Deliveries,
     request: WebhookRequest,
     request_id: &str,
     account: &AccountContext,
 ) -> Value {
-    match accept(workflows, keys, &request).await {
-        Ok(parsed) => {
-            let action = parsed.action();
-            let mut results = workflows.run(parsed, account, request_id).await;
-            let status = http_status(&results);
-            let retry_later = results.iter().any(in_progress);
-            for result in results
-                .iter_mut()
-                .filter(|r| r.status == Status::Failed && !in_progress(r))
+    let parsed = match accept(workflows, keys, &request).await {
+        Ok(parsed) => parsed,
+        Err(rejection) => return rejection.response(request_id),
+    };
+    // Only Standard Webhooks deliveries carry an id (checked and signed by now).
+    let delivery = standard::is_standard(&request)
+        .then(|| standard::delivery_id(&request))
+        .flatten();
+    let Some(delivery) = delivery else {
+        return run(workflows, parsed, request_id, account).await.1;
+    };
+    match deliveries.claim(delivery, request_id).await {
+        Ok(Claim::First) => {
+            let (outcome, response) = run(workflows, parsed, request_id, account).await;
+            if let Err(err) = deliveries
+                .finish(delivery, request_id, outcome.as_ref())
+                .await
             {
-                // Step and AWS details stay in the logs; the HR system gets the request id.
-                if let Some(error) = result.error.as_mut() {
-                    error.code = "InternalError".into();
-                    error.message = format!(
-                        "{} failed; the operator can find details under request id {request_id}",
-                        action.as_str()
-                    );
-                    error.step = None;
-                }
-            }
-            info!(status, "webhook answered");
-            let mut response =
-                http_response(status, json!({"requestId": request_id, "results": results}));
-            if retry_later {
-                // A duplicate delivery that lost the race: retryable, not an error.
-                response["headers"]["retry-after"] = json!(RETRY_AFTER_SECONDS.to_string());
+                warn!(aws_error = %err.code, "could not record the delivery's outcome");
             }
             response
         }
-        Err(rejection) => rejection.response(request_id),
+        Ok(Claim::Repeat(outcome)) => {
+            info!(
+                status = outcome.status,
+                first_request_id = %outcome.request_id,
+                "repeated delivery answered like the first, not processed again"
+            );
+            let results: Vec<Value> = outcome
+                .results
+                .iter()
+                .map(|status| json!({"status": status}))
+                .collect();
+            let body = json!({"requestId": request_id, "duplicate": true,
+                "firstRequestId": outcome.request_id, "results": results});
+            http_response(outcome.status, body)
+        }
+        Ok(Claim::Running) => Rejection::DeliveryInProgress.response(request_id),
+        Err(err) => {
+            warn!(aws_error = %err.code, "could not claim the delivery");
+            Rejection::DeliveryRecordUnavailable.response(request_id)
+        }
     }
+}
+
+/// Runs a parsed request; returns the answer and, when it is final (no employee
+/// failed or was busy), the outcome to keep for repeated deliveries.
+async fn run(
+    workflows: &Workflows,
+    parsed: HrRequest,
+    request_id: &str,
+    account: &AccountContext,
+) -> (Option<Outcome>, Value) {
+    let action = parsed.action();
+    let mut results = workflows.run(parsed, account, request_id).await;
+    let status = http_status(&results);
+    let retry_later = results.iter().any(in_progress);
+    let outcome = results
+        .iter()
+        .all(|r| r.status != Status::Failed)
+        .then(|| Outcome {
+            status,
+            results: results
+                .iter()
+                .map(|r| r.status.as_str().to_string())
+                .collect(),
+            request_id: request_id.to_string(),
+        });
+    for result in results
+        .iter_mut()
+        .filter(|r| r.status == Status::Failed && !in_progress(r))
+    {
+        // Step and AWS details stay in the logs; the HR system gets the request id.
+        if let Some(error) = result.error.as_mut() {
+            error.code = "InternalError".into();
+            error.message = format!(
+                "{} failed; the operator can find details under request id {request_id}",
+                action.as_str()
+            );
+            error.step = None;
+        }
+    }
+    info!(status, "webhook answered");
+    let mut response = http_response(status, json!({"requestId": request_id, "results": results}));
+    if retry_later {
+        // A duplicate delivery that lost the race: retryable, not an error.
+        response["headers"]["retry-after"] = json!(RETRY_AFTER_SECONDS.to_string());
+    }
+    (outcome, response)
 }
 
 /// The HR request of a signed, well-formed webhook; anything else is a [`Rejection`].

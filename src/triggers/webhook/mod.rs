@@ -1,7 +1,9 @@
 //! Signed HR webhooks (Function URL, API Gateway HTTP API and REST): the request,
 //! the signature schemes (`X-Onboarding-*` and Standard Webhooks), the signing
-//! keys, HR event types, why a request is refused, and the flow.
+//! keys, HR event types, delivery de-duplication, why a request is refused, and
+//! the flow.
 
+mod deliveries;
 mod endpoint;
 mod events;
 mod keys;
@@ -10,6 +12,7 @@ mod request;
 mod signature;
 pub mod standard;
 
+pub use deliveries::{Claim, DELIVERY_TTL_SECONDS, Deliveries, Outcome, delivery_key};
 pub use endpoint::{handle_webhook, http_status};
 pub use events::{CONNECTORS, Connector, EmployeeEvents, StandardBody, standard_request};
 pub use keys::SigningKeys;

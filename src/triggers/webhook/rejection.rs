@@ -1,11 +1,13 @@
-//! Why a webhook request was refused before any employee was looked at, and the
-//! HTTP answer for each reason, in one place.
+//! Why a webhook request was refused before any employee was looked at (or, for
+//! a repeated delivery, before it was processed), and the HTTP answer for each
+//! reason, in one place.
 
 use serde_json::{Value, json};
 use tracing::info;
 
 use super::{BodyError, SignatureError, StandardError};
 use crate::hr::FieldError;
+use crate::lease::RETRY_AFTER_SECONDS;
 
 /// A webhook request refused as a whole; nothing was written.
 #[derive(Debug)]
@@ -20,6 +22,12 @@ pub enum Rejection {
     StandardSignature(StandardError),
     /// The signing secret cannot be read (the operator's problem, not the sender's).
     SecretUnavailable,
+    /// The same Standard Webhooks delivery (`webhook-id`) is being processed by
+    /// another invocation right now (retryable, `Retry-After`).
+    DeliveryInProgress,
+    /// The delivery record could not be read or written, so it is not processed
+    /// (it could run twice otherwise).
+    DeliveryRecordUnavailable,
     /// The signed body is not JSON (the message says where).
     InvalidJson(String),
     /// The JSON is not a valid onboarding request.
@@ -44,7 +52,10 @@ impl Rejection {
             Rejection::Body(BodyError::TooLarge) => (413, "PayloadTooLarge"),
             Rejection::Body(BodyError::BadBase64) => (400, "InvalidBody"),
             Rejection::Signature(_) | Rejection::StandardSignature(_) => (401, "InvalidSignature"),
-            Rejection::SecretUnavailable => (500, "InternalError"),
+            Rejection::SecretUnavailable | Rejection::DeliveryRecordUnavailable => {
+                (500, "InternalError")
+            }
+            Rejection::DeliveryInProgress => (409, "DeliveryInProgress"),
             Rejection::InvalidJson(_) => (400, "InvalidJson"),
             Rejection::InvalidField(_) => (400, "InvalidField"),
         }
@@ -67,7 +78,16 @@ impl Rejection {
             Rejection::Body(err) => (err.to_string(), None),
             Rejection::Signature(err) => (err.to_string(), None),
             Rejection::StandardSignature(err) => (err.to_string(), None),
-            Rejection::SecretUnavailable => ("internal error".to_string(), None),
+            Rejection::SecretUnavailable | Rejection::DeliveryRecordUnavailable => {
+                ("internal error".to_string(), None)
+            }
+            Rejection::DeliveryInProgress => (
+                format!(
+                    "this delivery (webhook-id) is being processed by another invocation; \
+                     nothing was done, retry after {RETRY_AFTER_SECONDS} s"
+                ),
+                None,
+            ),
             Rejection::InvalidJson(message) => (message.clone(), None),
             Rejection::InvalidField(err) => (err.to_string(), Some(err.field.as_str())),
         };
@@ -76,12 +96,16 @@ impl Rejection {
         if let Some(field) = field {
             error["field"] = json!(field);
         }
-        if matches!(self, Rejection::SecretUnavailable) {
+        if status == 500 {
             error["requestId"] = json!(request_id);
         }
         let mut response = http_response(status, json!({"error": error}));
-        if matches!(self, Rejection::MethodNotAllowed) {
-            response["headers"]["allow"] = json!("POST");
+        match self {
+            Rejection::MethodNotAllowed => response["headers"]["allow"] = json!("POST"),
+            Rejection::DeliveryInProgress => {
+                response["headers"]["retry-after"] = json!(RETRY_AFTER_SECONDS.to_string())
+            }
+            _ => {}
         }
         response
     }

@@ -1,0 +1,301 @@
+//! De-duplication of Standard Webhooks deliveries on `webhook-id` (the spec's
+//! idempotency key, identical across the sender's retries of one delivery), in
+//! the idempotency table (`IDEMPOTENCY_TABLE`, shared with [`crate::lease`]).
+//!
+//! The item is `delivery#<hex SHA-256 of the id>`. The first delivery claims it
+//! with a conditional `PutItem` that, like a lease, expires after
+//! [`LEASE_SECONDS`] (so a delivery whose run died is processed again); when the
+//! run ends the claim is replaced by its [`Outcome`] (HTTP status, each
+//! employee's status, the first request id: never a name, address or password),
+//! kept [`DELIVERY_TTL_SECONDS`]. A repeat is answered with that outcome without
+//! processing; a repeat while the first still runs gets a retryable 409. A run
+//! with a failed (or busy) employee keeps no outcome and releases the claim, so
+//! the sender's retry runs again and converges. Without `IDEMPOTENCY_TABLE`
+//! nothing is de-duplicated (a local run; the start-up log says so).
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::aws::AwsError;
+use crate::aws::dynamodb::Dynamo;
+use crate::lease::LEASE_SECONDS;
+use crate::onboarding::ownership::unix_now;
+
+/// How long a delivery's outcome is kept, in seconds: 7 days, longer than
+/// Standard Webhooks senders' retry schedules (hours to a few days).
+pub const DELIVERY_TTL_SECONDS: i64 = 7 * 24 * 3600;
+
+/// What a finished delivery answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Outcome {
+    /// The HTTP status.
+    pub status: u16,
+    /// Each employee's result status (`created`, …), in request order.
+    pub results: Vec<String>,
+    /// The Lambda request id of the delivery that ran, for the operator's logs.
+    pub request_id: String,
+}
+
+/// What a delivery id means right now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Claim {
+    /// First delivery (or de-duplication is off): process it.
+    First,
+    /// Answered before: answer the same without processing.
+    Repeat(Outcome),
+    /// Another invocation is processing this delivery right now.
+    Running,
+}
+
+/// The delivery records of a container.
+#[derive(Debug, Clone)]
+pub struct Deliveries {
+    store: Option<Dynamo>,
+}
+
+impl Deliveries {
+    /// Records in `store`; `None` turns de-duplication off.
+    pub fn new(store: Option<Dynamo>) -> Self {
+        Self { store }
+    }
+
+    /// Claims delivery `id` for `attempt` (the Lambda request id). Errors: the table's.
+    pub async fn claim(&self, id: &str, attempt: &str) -> Result<Claim, AwsError> {
+        let Some(store) = &self.store else {
+            return Ok(Claim::First);
+        };
+        let key = delivery_key(id);
+        let now = unix_now();
+        if store
+            .put_unless_held(&key, attempt, now + LEASE_SECONDS, now)
+            .await?
+        {
+            return Ok(Claim::First);
+        }
+        // Held: by a finished delivery (its outcome), or one still running. An
+        // item gone in between (a failed run released it) is retried by the sender.
+        let outcome = store.get(&key).await?.and_then(|record| record.outcome);
+        Ok(
+            match outcome.and_then(|text| serde_json::from_str(&text).ok()) {
+                Some(outcome) => Claim::Repeat(outcome),
+                None => Claim::Running,
+            },
+        )
+    }
+
+    /// Ends `attempt`'s claim of `id`: keeps a final `outcome` for repeats, or
+    /// with `None` (an employee failed or was busy) releases the claim so the
+    /// sender's retry runs again. Errors: the table's (the claim then expires).
+    pub async fn finish(
+        &self,
+        id: &str,
+        attempt: &str,
+        outcome: Option<&Outcome>,
+    ) -> Result<(), AwsError> {
+        let Some(store) = &self.store else {
+            return Ok(());
+        };
+        let key = delivery_key(id);
+        let kept = match outcome {
+            Some(outcome) => {
+                let text = serde_json::to_string(outcome).expect("an outcome serialises");
+                let expires = unix_now() + DELIVERY_TTL_SECONDS;
+                store.put_outcome(&key, attempt, expires, &text).await?
+            }
+            None => store.delete_if_owner(&key, attempt).await?,
+        };
+        if !kept {
+            tracing::warn!("the delivery's claim had expired and was taken over");
+        }
+        Ok(())
+    }
+}
+
+/// The table key of delivery `id`: `delivery#` + hex SHA-256 of the id.
+pub fn delivery_key(id: &str) -> String {
+    format!("delivery#{}", hex::encode(Sha256::digest(id.as_bytes())))
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_dynamodb::Client;
+    use aws_sdk_dynamodb::operation::delete_item::DeleteItemOutput;
+    use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
+    use aws_sdk_dynamodb::operation::put_item::{PutItemError, PutItemOutput};
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use aws_sdk_dynamodb::types::error::ConditionalCheckFailedException;
+    use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+
+    use super::*;
+
+    const ID: &str = "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W";
+
+    fn deliveries(rules: &[&Rule]) -> Deliveries {
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, rules);
+        Deliveries::new(Some(Dynamo::new(client, "idempotency")))
+    }
+
+    fn outcome() -> Outcome {
+        Outcome {
+            status: 201,
+            results: vec!["created".into()],
+            request_id: "req-1".into(),
+        }
+    }
+
+    /// The claim: key `delivery#<sha256>`, owner the attempt, expiring like a lease.
+    fn claim_put(
+        attempt: &'static str,
+    ) -> aws_smithy_mocks::RuleBuilder<
+        aws_sdk_dynamodb::operation::put_item::PutItemInput,
+        PutItemOutput,
+        PutItemError,
+    > {
+        mock!(Client::put_item).match_requests(move |req| {
+            let item = req.item().unwrap();
+            let expires: i64 = item["expiresAt"].as_n().unwrap().parse().unwrap();
+            item["id"] == AttributeValue::S(delivery_key(ID))
+                && item["owner"] == AttributeValue::S(attempt.into())
+                && !item.contains_key("outcome")
+                && (expires - unix_now() - LEASE_SECONDS).abs() < 5
+                && req.condition_expression()
+                    == Some("attribute_not_exists(#id) OR #expiresAt < :now OR #owner = :owner")
+        })
+    }
+
+    fn held() -> PutItemError {
+        PutItemError::ConditionalCheckFailedException(
+            ConditionalCheckFailedException::builder()
+                .message("The conditional request failed")
+                .meta(
+                    aws_sdk_dynamodb::error::ErrorMetadata::builder()
+                        .code("ConditionalCheckFailedException")
+                        .build(),
+                )
+                .build(),
+        )
+    }
+
+    fn get(outcome: Option<String>) -> Rule {
+        mock!(Client::get_item)
+            .match_requests(|req| {
+                req.key().unwrap()["id"] == AttributeValue::S(delivery_key(ID))
+                    && req.consistent_read() == Some(true)
+            })
+            .then_output(move || {
+                let mut item = std::collections::HashMap::from([
+                    ("id".to_string(), AttributeValue::S(delivery_key(ID))),
+                    ("owner".to_string(), AttributeValue::S("req-1".into())),
+                    (
+                        "expiresAt".to_string(),
+                        AttributeValue::N("9999999999".into()),
+                    ),
+                ]);
+                if let Some(text) = &outcome {
+                    item.insert("outcome".into(), AttributeValue::S(text.clone()));
+                }
+                GetItemOutput::builder().set_item(Some(item)).build()
+            })
+    }
+
+    #[test]
+    fn the_key_holds_no_id_in_clear_and_outcomes_no_personal_data() {
+        let key = delivery_key(ID);
+        assert!(key.starts_with("delivery#") && key.len() == 9 + 64);
+        assert!(!key.contains("msg_"));
+        assert_ne!(delivery_key(ID), delivery_key("msg_other"));
+        assert_eq!(
+            serde_json::to_string(&outcome()).unwrap(),
+            r#"{"status":201,"results":["created"],"requestId":"req-1"}"#
+        );
+    }
+
+    #[tokio::test]
+    async fn a_first_delivery_claims_then_keeps_its_outcome_for_a_week() {
+        let claim = claim_put("req-1").then_output(|| PutItemOutput::builder().build());
+        let keep = mock!(Client::put_item)
+            .match_requests(|req| {
+                let item = req.item().unwrap();
+                let expires: i64 = item["expiresAt"].as_n().unwrap().parse().unwrap();
+                item["id"] == AttributeValue::S(delivery_key(ID))
+                    && item["owner"] == AttributeValue::S("req-1".into())
+                    && item["outcome"]
+                        == AttributeValue::S(serde_json::to_string(&outcome()).unwrap())
+                    && (expires - unix_now() - DELIVERY_TTL_SECONDS).abs() < 5
+                    && req.condition_expression() == Some("#owner = :owner")
+            })
+            .then_output(|| PutItemOutput::builder().build());
+        let deliveries = deliveries(&[&claim, &keep]);
+        assert_eq!(deliveries.claim(ID, "req-1").await, Ok(Claim::First));
+        deliveries
+            .finish(ID, "req-1", Some(&outcome()))
+            .await
+            .unwrap();
+        assert_eq!((claim.num_calls(), keep.num_calls()), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn a_replayed_id_gets_the_first_outcome_and_one_still_running_is_running() {
+        let text = serde_json::to_string(&outcome()).unwrap();
+        let (claim, done) = (claim_put("req-2").then_error(held), get(Some(text)));
+        let deliveries_done = deliveries(&[&claim, &done]);
+        assert_eq!(
+            deliveries_done.claim(ID, "req-2").await,
+            Ok(Claim::Repeat(outcome()))
+        );
+        let (claim, running) = (claim_put("req-3").then_error(held), get(None));
+        let deliveries_running = deliveries(&[&claim, &running]);
+        assert_eq!(
+            deliveries_running.claim(ID, "req-3").await,
+            Ok(Claim::Running)
+        );
+        // Released in between (the first run failed): retryable, not processed here.
+        let (claim, gone) = (
+            claim_put("req-4").then_error(held),
+            mock!(Client::get_item).then_output(|| GetItemOutput::builder().build()),
+        );
+        assert_eq!(
+            deliveries(&[&claim, &gone]).claim(ID, "req-4").await,
+            Ok(Claim::Running)
+        );
+    }
+
+    #[tokio::test]
+    async fn a_run_without_an_outcome_releases_its_claim() {
+        let release = mock!(Client::delete_item)
+            .match_requests(|req| {
+                req.key().unwrap()["id"] == AttributeValue::S(delivery_key(ID))
+                    && req.condition_expression() == Some("#owner = :owner")
+                    && req.expression_attribute_values().unwrap()[":owner"]
+                        == AttributeValue::S("req-1".into())
+            })
+            .then_output(|| DeleteItemOutput::builder().build());
+        deliveries(&[&release])
+            .finish(ID, "req-1", None)
+            .await
+            .unwrap();
+        assert_eq!(release.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn table_errors_are_returned_and_no_table_means_every_delivery_is_first() {
+        let broken = mock!(Client::put_item).then_error(|| {
+            PutItemError::ResourceNotFoundException(
+                aws_sdk_dynamodb::types::error::ResourceNotFoundException::builder()
+                    .message("Requested resource not found")
+                    .meta(
+                        aws_sdk_dynamodb::error::ErrorMetadata::builder()
+                            .code("ResourceNotFoundException")
+                            .build(),
+                    )
+                    .build(),
+            )
+        });
+        let err = deliveries(&[&broken]).claim(ID, "req-1").await.unwrap_err();
+        assert_eq!(err.code, "ResourceNotFoundException");
+        let off = Deliveries::new(None);
+        assert_eq!(off.claim(ID, "req-1").await, Ok(Claim::First));
+        assert_eq!(off.finish(ID, "req-1", Some(&outcome())).await, Ok(()));
+    }
+}

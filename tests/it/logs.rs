@@ -9,8 +9,9 @@ use serde_json::{Value, json};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
-use crate::webhook::post_signed;
-use crate::world::{WEBHOOK_SECRET, World, invoke};
+use crate::standard_webhooks::signed_event;
+use crate::webhook::{http, post_signed};
+use crate::world::{WEBHOOK_SECRET, World, invoke, invoke_as};
 
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
@@ -67,6 +68,14 @@ async fn capture_run(filter: &str) {
         .unwrap();
     let (status, response) = post_signed(&app, &jane.to_string()).await;
     assert_eq!(status, 201, "{response}");
+    // The same hire as a Standard Webhooks delivery, then its repeat (answered from its record).
+    let hired =
+        json!({"type": "employee.hired", "timestamp": "2026-11-30T09:00:00Z", "data": employee});
+    for request_id in ["req-standard-1", "req-standard-2"] {
+        let event = signed_event(&hired, "msg_logs", &[WEBHOOK_SECRET]);
+        let (status, response) = http(&invoke_as(&app, event, request_id).await.unwrap());
+        assert_eq!(status, 200, "{response}");
+    }
     drop(_guard);
 
     let password = world.moto.user("jane.doe@example.com").unwrap()["password"]
@@ -97,6 +106,10 @@ async fn capture_run(filter: &str) {
         );
     }
     assert!(logs.contains("E-1042"), "employee id is logged");
+    assert!(
+        logs.contains("repeated delivery answered like the first"),
+        "the repeated delivery is logged"
+    );
     assert!(
         logs.contains("j***@example.com"),
         "masked address is logged"

@@ -9,7 +9,10 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use iam_onboarding::handler::App;
 use iam_onboarding::triggers::webhook::delivery_key;
 use serde_json::{Value, json};
-use test_support::{venv_tool, workspace_root};
+use std::time::Duration;
+
+use iam_onboarding::build_app;
+use test_support::{DelayProxy, sdk_config, venv_tool, workspace_root};
 
 use crate::onboarding::assert_onboarded;
 use crate::webhook::{function_url_event, http, now, post_signed};
@@ -419,4 +422,37 @@ async fn a_failed_delivery_is_not_remembered_and_its_retry_runs_again() {
             (200, Some("already_onboarded"))
         );
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_containers_racing_on_one_delivery_run_it_once() {
+    // Every AWS call takes 25 ms more, as in AWS; the second copy of each delivery
+    // arrives 0 to 160 ms after the first, in another container.
+    let world = World::new().await;
+    let proxy = DelayProxy::start(&world.moto.endpoint, Duration::from_millis(25));
+    let sdk = sdk_config(&proxy.endpoint).await;
+    let (first, second) = (
+        build_app(&sdk, world.config(&[])),
+        build_app(&sdk, world.config(&[])),
+    );
+    for run in 0..5u64 {
+        let name = format!("racer{run}");
+        let body = hired(&format!("{name}@example.com"), &format!("E-9{run}"));
+        let id = format!("msg_race_{run}");
+        let event = signed_event(&body, &id, &[WEBHOOK_SECRET]);
+        let (id_a, id_b) = (format!("{id}-a"), format!("{id}-b"));
+        let (a, b) = tokio::join!(post_as(&first, event.clone(), &id_a), async {
+            tokio::time::sleep(Duration::from_millis(run * 40)).await;
+            post_as(&second, event.clone(), &id_b).await
+        });
+        assert_eq!(a.0, 201, "{run}: {}", a.1);
+        // The copy met the running delivery (409, retryable) or its record (a duplicate).
+        let in_progress = b.0 == 409
+            && b.1["error"]["code"] == "DeliveryInProgress"
+            && b.2["headers"]["retry-after"] == "60";
+        let duplicate = b.0 == 201 && b.1["duplicate"] == true;
+        assert!(in_progress || duplicate, "{run}: {} {}", b.0, b.1);
+        assert_onboarded(&world, &name, &format!("{name}@example.com"));
+    }
+    assert_eq!(world.moto.emails().len(), 5, "each delivery ran once");
 }

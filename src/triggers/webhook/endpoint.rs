@@ -77,6 +77,7 @@ pub async fn handle_webhook(
     let Some(delivery) = delivery else {
         return run(workflows, parsed, request_id, account).await.1;
     };
+    info!(webhook_id = %delivery, "Standard Webhooks delivery");
     match deliveries.claim(delivery, request_id).await {
         Ok(Claim::First) => {
             let (outcome, response) = run(workflows, parsed, request_id, account).await;

@@ -51,14 +51,15 @@ pub fn build_app(sdk: &SdkConfig, config: Config) -> App {
     );
     let iam = Iam::new(aws_sdk_iam::Client::new(sdk));
     let ses = Ses::new(aws_sdk_ses::Client::new(sdk));
+    let leases = Leases::new(table.clone());
     let sweeper = Sweeper::new(
         iam.clone(),
         ses.clone(),
         Sns::new(aws_sdk_sns::Client::new(sdk)),
         config.clone(),
-    );
+    )
+    .with_leases(leases.clone());
     let scheduler = Scheduler::new(aws_sdk_scheduler::Client::new(sdk));
-    let workflows =
-        Workflows::new(iam, ses, scheduler, config).with_leases(Leases::new(table.clone()));
+    let workflows = Workflows::new(iam, ses, scheduler, config).with_leases(leases);
     App::new(workflows, sweeper, keys, Deliveries::new(table))
 }

@@ -11,11 +11,11 @@ use serde::Deserialize;
 
 use super::{
     Email, FieldError, FieldWarning, GroupName, MAX_TAGS, Username, check_tag_key,
-    normalise_tag_value,
+    is_valid_tag_value, normalise_tag_value,
 };
 use crate::onboarding::ownership::{
-    DEPARTMENT_TAG, EMAIL_HASH_TAG, EMPLOYEE_ID_TAG, MANAGED_BY_TAG, MANAGED_BY_VALUE,
-    RESERVED_TAG_KEYS,
+    CONTACT_EMAIL_TAG, DEPARTMENT_TAG, EMAIL_HASH_TAG, EMPLOYEE_ID_TAG, MANAGED_BY_TAG,
+    MANAGED_BY_VALUE, RESERVED_TAG_KEYS,
 };
 
 /// IAM's limit of groups per user.
@@ -141,6 +141,15 @@ impl Employee {
             (EMAIL_HASH_TAG.to_string(), email.sha256_hex()),
         ];
         let mut warnings = Vec::new();
+        if is_valid_tag_value(email.as_str()) {
+            tags.push((CONTACT_EMAIL_TAG.to_string(), email.as_str().to_string()));
+        } else {
+            warnings.push(FieldWarning::new(
+                "email",
+                "not stored in the ContactEmail tag (IAM tag values cannot hold some of its \
+                 characters): the credential sweep cannot send this employee MFA reminders",
+            ));
+        }
         let employee_id = match record.employee_id.as_deref().map(str::trim) {
             Some("") => {
                 return Err(FieldError::new(
@@ -185,13 +194,14 @@ impl Employee {
                 tags.push((key.clone(), value));
             }
         }
-        // OnboardingStatus and OnboardingStartedAt are added when the user is created,
-        // OffboardedAt when it is offboarded.
-        if tags.len() + 3 > MAX_TAGS {
+        // Added later: OnboardingStatus, OnboardingStartedAt and OnboardingAttempt when
+        // the user is created, OffboardedAt when it is offboarded, MfaReminderSentAt by
+        // the credential sweep.
+        if tags.len() + 5 > MAX_TAGS {
             return Err(FieldError::new(
                 "tags",
                 format!(
-                    "too many tags: IAM allows {MAX_TAGS} per user and the function sets up to 7 itself"
+                    "too many tags: IAM allows {MAX_TAGS} per user and the function sets up to 10 itself"
                 ),
             ));
         }
@@ -435,12 +445,36 @@ mod tests {
                     "EmailSha256".into(),
                     Email::parse("JANE@example.com").unwrap().sha256_hex()
                 ),
+                ("ContactEmail".into(), "jane@example.com".into()),
                 ("EmployeeId".into(), "E-1042".into()),
                 ("Department".into(), "Engineering".into()),
                 ("CostCenter".into(), "4410".into()),
             ]
         );
         assert_eq!(e.username.as_str(), "jane");
+    }
+
+    #[test]
+    fn keeps_the_address_in_contact_email_when_iam_can_store_it() {
+        let contact = |address: &str| {
+            let e = Employee::parse(&record(address), &[]).unwrap();
+            let tag = e.tags.iter().find(|(k, _)| k == "ContactEmail").cloned();
+            (tag.map(|(_, v)| v), e.warnings)
+        };
+        let (tag, warnings) = contact("jane.doe+hr@example.com");
+        assert_eq!(tag.as_deref(), Some("jane.doe+hr@example.com"));
+        assert!(warnings.is_empty());
+        // SES and the tag get the domain's ASCII (Punycode) form.
+        let (tag, _) = contact("jane@bücher.example");
+        assert_eq!(tag.as_deref(), Some("jane@xn--bcher-kva.example"));
+        // Characters IAM tag values refuse: no tag, a warning, the person is onboarded.
+        for address in ["o'brien@example.com", "a!b@example.com", "x#y@example.com"] {
+            let (tag, warnings) = contact(address);
+            assert_eq!(tag, None, "{address}");
+            assert_eq!(warnings.len(), 1, "{address}");
+            assert_eq!(warnings[0].field, "email");
+            assert!(warnings[0].note.contains("MFA reminders"), "{warnings:?}");
+        }
     }
 
     #[test]
@@ -469,7 +503,7 @@ mod tests {
         r.employee_id = Some("E-2001".into());
         r.department = Some("R&D".into());
         let e = Employee::parse(&r, &[]).unwrap();
-        assert_eq!(e.tags[3], ("Department".into(), "R-D".into()));
+        assert_eq!(e.tags[4], ("Department".into(), "R-D".into()));
         assert_eq!(e.employee_id.as_deref(), Some("E-2001"));
         assert_eq!(e.warnings.len(), 1);
         assert_eq!(e.warnings[0].field, "department");
@@ -484,7 +518,7 @@ mod tests {
         let e = Employee::parse(&r, &[]).unwrap();
         assert_eq!(e.employee_id.as_deref(), Some("E-77"));
         assert_eq!(
-            e.tags[2..],
+            e.tags[3..],
             [
                 ("EmployeeId".into(), "E-77".into()),
                 ("Department".into(), "Finance -EMEA".into()),
@@ -518,14 +552,15 @@ mod tests {
     #[test]
     fn limits_tag_count() {
         let mut r = record("jane@example.com");
-        for i in 0..45 {
+        for i in 0..42 {
             r.tags.insert(format!("k{i}"), "v".into());
         }
         assert!(
             Employee::parse(&r, &[]).is_ok(),
-            "45 + marker, email hash, status, start time, offboarded at = 50"
+            "42 + marker, email hash, contact email, status, start time, attempt, \
+             offboarded at, MFA reminder = 50"
         );
-        r.tags.insert("k45".into(), "v".into());
+        r.tags.insert("k42".into(), "v".into());
         assert_eq!(Employee::parse(&r, &[]).unwrap_err().field, "tags");
     }
 

@@ -20,6 +20,7 @@ use crate::aws::ses::Ses;
 use crate::aws::sns::Sns;
 use crate::config::Config;
 use crate::hr::mask_emails_in;
+use crate::lease::Leases;
 use crate::onboarding::ownership::{
     MANAGED_BY_TAG, MANAGED_BY_VALUE, MFA_REMINDED_AT_TAG, STATUS_EXPIRED, marker_tags, unix_now,
 };
@@ -38,16 +39,25 @@ pub struct Sweeper {
     ses: Ses,
     sns: Sns,
     config: Config,
+    leases: Leases,
 }
 
 /// A managed user with what the rules found.
 struct Candidate {
     name: String,
+    row: UserRow,
     findings: Vec<Finding>,
 }
 
 /// A failed step of an action.
 type StepError = (Step, AwsError);
+
+/// Records that `report`'s action failed at `step` (the address masked).
+fn fail(report: &mut ActionReport, step: Step, err: &AwsError) {
+    report.outcome = ActionOutcome::Failed;
+    report.step = Some(step);
+    report.error = Some(mask_emails_in(&err.to_string()));
+}
 
 impl Sweeper {
     /// A sweeper using these adapters and configuration.
@@ -57,7 +67,16 @@ impl Sweeper {
             ses,
             sns,
             config,
+            leases: Leases::new(None),
         }
+    }
+
+    /// The same sweeper, acting on each user only while holding their lease
+    /// (see [`crate::lease`]), so it never races an onboarding, offboarding,
+    /// update or resend of the same person.
+    pub fn with_leases(mut self, leases: Leases) -> Self {
+        self.leases = leases;
+        self
     }
 
     /// Runs one sweep at the current time; publishes the summary when a topic is configured.
@@ -159,36 +178,74 @@ impl Sweeper {
             return summary;
         }
 
-        let mut index = 0;
+        // Each sweep is its own attempt: no other run owns its leases.
+        let attempt = format!("sweep/{:016x}", rand::random::<u64>());
+        let mut first = 0;
         for candidate in &candidates {
             let span = info_span!("sweep_user", user = %mask_emails_in(&candidate.name));
-            for finding in &candidate.findings {
-                let outcome = self
-                    .act(&candidate.name, finding, account, now)
-                    .instrument(span.clone())
-                    .await;
-                let report = &mut summary.actions[index];
-                index += 1;
-                match outcome {
-                    Ok(outcome) => report.outcome = outcome,
-                    Err((step, err)) => {
-                        report.outcome = ActionOutcome::Failed;
-                        report.step = Some(step);
-                        report.error = Some(mask_emails_in(&err.to_string()));
-                    }
+            let range = first..first + candidate.findings.len();
+            first = range.end;
+            let reports = &mut summary.actions[range.clone()];
+            let work = self
+                .act_on(candidate, reports, account, now)
+                .instrument(span.clone());
+            if let Err(err) = self.leases.exclusive(&candidate.name, &attempt, work).await {
+                let err = err.to_aws_error();
+                span.in_scope(
+                    || warn!(aws_error = %err.code, "sweep left the user for the next run"),
+                );
+                for report in &mut summary.actions[range] {
+                    fail(report, Step::AcquireLease, &err);
                 }
-                span.in_scope(|| {
-                    info!(
-                        rule = finding.rule.as_str(),
-                        action = finding.action.as_str(),
-                        outcome = ?report.outcome,
-                        reason = %finding.reason,
-                        "sweep action"
-                    )
-                });
             }
         }
         summary
+    }
+
+    /// Under the user's lease: reads the user again (the report and the first
+    /// read may be hours or seconds old; another action may have run since) and
+    /// takes each planned action the rules still call for; the others end
+    /// `no_longer_due`. A failed read fails every action of the user.
+    async fn act_on(
+        &self,
+        candidate: &Candidate,
+        reports: &mut [ActionReport],
+        account: &AccountContext,
+        now: i64,
+    ) {
+        let due = match Step::GetUser.run(self.iam.get_user(&candidate.name)).await {
+            Ok(Some(user))
+                if user.tag(MANAGED_BY_TAG) == Some(MANAGED_BY_VALUE)
+                    && user.path == self.config.user_path.as_str() =>
+            {
+                evaluate(&candidate.row, &user, now, &self.config.sweep).findings
+            }
+            Ok(_) => Vec::new(),
+            Err(err) => {
+                reports
+                    .iter_mut()
+                    .for_each(|report| fail(report, Step::GetUser, &err));
+                return;
+            }
+        };
+        for (finding, report) in candidate.findings.iter().zip(reports) {
+            let outcome = if due.iter().any(|d| d.action == finding.action) {
+                self.act(&candidate.name, finding, account, now).await
+            } else {
+                Ok(ActionOutcome::NoLongerDue)
+            };
+            match outcome {
+                Ok(outcome) => report.outcome = outcome,
+                Err((step, err)) => fail(report, step, &err),
+            }
+            info!(
+                rule = finding.rule.as_str(),
+                action = finding.action.as_str(),
+                outcome = ?report.outcome,
+                reason = %finding.reason,
+                "sweep action"
+            );
+        }
     }
 
     /// Reads the users under the path (`GetUser`: tags and fresh password use)
@@ -247,6 +304,7 @@ impl Sweeper {
             if !evaluation.findings.is_empty() {
                 candidates.push(Candidate {
                     name: row.user.clone(),
+                    row,
                     findings: evaluation.findings,
                 });
             }

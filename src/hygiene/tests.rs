@@ -1183,3 +1183,59 @@ async fn a_failed_notification_is_in_the_summary() {
         Some("failed: AuthorizationError")
     );
 }
+
+#[tokio::test]
+async fn an_action_the_rules_no_longer_call_for_under_the_lease_is_not_taken() {
+    // Read once when planning: never signed in. Read again under the lease: the
+    // employee signed in meanwhile, so the password is theirs now.
+    let person = Person {
+        password: Some((NOW - 10 * DAY, None)),
+        ..Person::managed("jane", "complete")
+    };
+    let mut signed_in = person.iam_user();
+    signed_in.password_last_used = Some(DateTime::from_secs(NOW - 60));
+    let planned = person.iam_user();
+    let reads = mock!(IamClient::get_user)
+        .sequence()
+        .output(move || GetUserOutput::builder().user(planned.clone()).build())
+        .output(move || GetUserOutput::builder().user(signed_in.clone()).build())
+        .build();
+    let fake = Fake::new();
+    let summary = fake
+        .sweeper(&[person], &[], vec![reads])
+        .sweep(false, &account(), NOW)
+        .await;
+    assert_eq!(
+        actions(&summary),
+        [("jane".into(), "expire_password", ActionOutcome::NoLongerDue)]
+    );
+    assert!(fake.writes_and_lists().is_empty(), "{:?}", fake.calls());
+}
+
+#[tokio::test]
+async fn a_user_another_run_is_working_on_is_left_for_the_next_sweep() {
+    let person = Person {
+        password: Some((NOW - 10 * DAY, None)),
+        ..Person::managed("jane", "complete")
+    };
+    let fake = Fake::new();
+    let summary = fake
+        .sweeper(&[person], &[], vec![])
+        .with_leases(crate::onboarding::tests::held_leases())
+        .sweep(false, &account(), NOW)
+        .await;
+    assert_eq!(
+        actions(&summary),
+        [("jane".into(), "expire_password", ActionOutcome::Failed)]
+    );
+    assert_eq!(summary.actions[0].step, Some(Step::AcquireLease));
+    assert!(
+        summary.actions[0]
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("OnboardingInProgress")),
+        "{:?}",
+        summary.actions[0]
+    );
+    assert!(fake.writes_and_lists().is_empty(), "{:?}", fake.calls());
+}

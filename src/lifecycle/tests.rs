@@ -102,6 +102,7 @@ impl Account {
                 ("OnboardingStatus", status),
                 ("OnboardingStartedAt", "1000"),
                 ("EmailSha256", hash.as_str()),
+                ("ContactEmail", "jane.doe@example.com"),
                 ("EmployeeId", "E-1042"),
                 ("Department", "Engineering"),
                 ("CostCenter", "4410"),
@@ -538,6 +539,44 @@ fn update(groups: &[&str], department: Option<&str>, email: &str) -> Value {
         employee["department"] = json!(department);
     }
     json!({"action": "update", "employee": employee})
+}
+
+#[tokio::test]
+async fn an_update_writes_contact_email_where_missing_and_removes_one_iam_cannot_hold() {
+    // Onboarded before ContactEmail existed: the next update adds it.
+    let mut jane = Account::jane("complete");
+    jane.tags.retain(|(k, _)| k != "ContactEmail");
+    let state: Shared = Arc::new(Mutex::new(jane));
+    let mut record = update(&["developers"], Some("Engineering"), "jane.doe@example.com");
+    record["employee"]["tags"] = json!({"CostCenter": "4410"});
+    let result = run(&state, record).await;
+    assert_eq!(result.status, Status::Updated, "{result:?}");
+    assert_eq!(
+        state.lock().unwrap().writes(),
+        [&"TagUser ManagedBy=iam-onboarding ContactEmail=jane.doe@example.com".to_string()]
+    );
+
+    // A new address (same EmployeeId) that IAM tags cannot hold: the old one goes,
+    // the hash follows the new one, and the warning names `email`.
+    state.lock().unwrap().calls.clear();
+    let mut record = update(
+        &["developers"],
+        Some("Engineering"),
+        "jane.o'doe@example.com",
+    );
+    record["employee"]["tags"] = json!({"CostCenter": "4410"});
+    let result = run(&state, record).await;
+    assert_eq!(result.status, Status::Updated, "{result:?}");
+    let account = state.lock().unwrap().clone();
+    assert_eq!(account.tag("ContactEmail"), None);
+    let new_hash = Email::parse("jane.o'doe@example.com").unwrap().sha256_hex();
+    assert_eq!(account.tag("EmailSha256"), Some(new_hash.as_str()));
+    assert!(
+        account
+            .writes()
+            .contains(&&"UntagUser ContactEmail".to_string())
+    );
+    assert!(result.warning.unwrap().contains("email"));
 }
 
 #[tokio::test]

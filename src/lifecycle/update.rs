@@ -26,8 +26,8 @@ use crate::config::Config;
 use crate::hr::{Employee, GroupName, OnboardingRequest, mask_emails_in};
 use crate::lease::Leases;
 use crate::onboarding::ownership::{
-    DEPARTMENT_TAG, MANAGED_BY_TAG, MANAGED_BY_VALUE, Person, STATUS_OFFBOARDED, STATUS_TAG,
-    attempt_in_progress, in_progress, unix_now,
+    CONTACT_EMAIL_TAG, DEPARTMENT_TAG, MANAGED_BY_TAG, MANAGED_BY_VALUE, Person, STATUS_OFFBOARDED,
+    STATUS_TAG, attempt_in_progress, in_progress, unix_now,
 };
 use crate::onboarding::{EmployeeResult, ResultError, Status, Step};
 use crate::workflows::for_each_entry;
@@ -68,18 +68,18 @@ impl Changes {
             .filter(|(k, v)| user.tag(k) != Some(v.as_str()))
             .cloned()
             .collect();
-        let has_department = employee
-            .tags
-            .iter()
-            .any(|(k, _)| k.eq_ignore_ascii_case(DEPARTMENT_TAG));
-        let remove_tags = match user
-            .tags
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(DEPARTMENT_TAG))
-        {
-            Some((key, _)) if !has_department => vec![key.clone()],
-            _ => Vec::new(),
-        };
+        // The function's optional keys that the record no longer yields.
+        let remove_tags = [DEPARTMENT_TAG, CONTACT_EMAIL_TAG]
+            .into_iter()
+            .filter(|own| {
+                !employee
+                    .tags
+                    .iter()
+                    .any(|(k, _)| k.eq_ignore_ascii_case(own))
+            })
+            .filter_map(|own| user.tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(own)))
+            .map(|(key, _)| key.clone())
+            .collect();
         let join = employee
             .groups
             .iter()

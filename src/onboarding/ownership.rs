@@ -45,7 +45,7 @@ pub const OFFBOARDED_AT_TAG: &str = "OffboardedAt";
 /// run that created or last claimed the user.
 pub const ATTEMPT_TAG: &str = "OnboardingAttempt";
 /// Tag keys this function sets itself; HR-provided tags may not use them.
-pub const RESERVED_TAG_KEYS: [&str; 8] = [
+pub const RESERVED_TAG_KEYS: [&str; 10] = [
     MANAGED_BY_TAG,
     STATUS_TAG,
     EMPLOYEE_ID_TAG,
@@ -54,6 +54,8 @@ pub const RESERVED_TAG_KEYS: [&str; 8] = [
     STARTED_AT_TAG,
     OFFBOARDED_AT_TAG,
     ATTEMPT_TAG,
+    CONTACT_EMAIL_TAG,
+    MFA_REMINDED_AT_TAG,
 ];
 
 /// Status while an attempt runs (or was cut off).
@@ -68,8 +70,9 @@ pub const STATUS_OFFBOARDED: &str = "offboarded";
 pub const STATUS_EXPIRED: &str = "expired";
 /// Tag key holding when the sweep last sent an MFA reminder (unix seconds).
 pub const MFA_REMINDED_AT_TAG: &str = "MfaReminderSentAt";
-/// Tag key the sweep reads the employee's address from for MFA reminders
-/// (the function itself stores only [`EMAIL_HASH_TAG`]).
+/// Tag key holding the employee's address (ASCII form), written at onboarding
+/// and by an update, so the credential sweep can send MFA reminders. Left out
+/// (with a warning) when IAM's tag value characters cannot hold the address.
 pub const CONTACT_EMAIL_TAG: &str = "ContactEmail";
 /// A `pending` user whose attempt started less than this long ago is being
 /// onboarded by another invocation right now (the function times out after 60 s).

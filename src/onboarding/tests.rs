@@ -268,6 +268,7 @@ async fn sends_the_exact_requests_of_a_full_onboarding() {
                     == [
                         ("ManagedBy", "iam-onboarding"),
                         ("EmailSha256", email_hash.as_str()),
+                        ("ContactEmail", "jane.doe@example.com"),
                         ("EmployeeId", "E-1042"),
                         ("Department", "Engineering"),
                         ("CostCenter", "4410"),

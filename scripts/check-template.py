@@ -118,6 +118,7 @@ EXPECTED_ACTIONS = {
     "iam:DeleteVirtualMFADevice",
     "sns:Publish",
     "ses:SendEmail",
+    "ses:GetSendQuota",
     "secretsmanager:GetSecretValue",
     "logs:CreateLogStream",
     "logs:PutLogEvents",
@@ -127,7 +128,8 @@ EXPECTED_ACTIONS = {
     "dynamodb:DeleteItem",
 }
 # The only actions that may use Resource "*" (they have no resource type).
-STAR_RESOURCE_OK = {"iam:GetAccountPasswordPolicy", "iam:ListAccountAliases", *REPORT_ACTIONS}
+STAR_RESOURCE_OK = {"iam:GetAccountPasswordPolicy", "iam:ListAccountAliases", "ses:GetSendQuota",
+                    *REPORT_ACTIONS}
 EXPECTED_ENV = {
     "SELF_MANAGE_POLICY_ARN",
     "SENDER_EMAIL",
@@ -136,6 +138,7 @@ EXPECTED_ENV = {
     "ALLOWED_GROUPS",
     "SIGNIN_URL",
     "SES_CONFIGURATION_SET",
+    "SES_MAX_SEND_RATE",
     "WEBHOOK_SECRET_ARN",
     "EVENTBRIDGE_SOURCE",
     "PASSWORD_TTL_HOURS",
@@ -202,6 +205,7 @@ SAMPLE_FULL = {
     "AllowedGroups": "Developers,ReadOnly",
     "PermissionsBoundaryArn": BOUNDARY,
     "SesConfigurationSet": "onboarding",
+    "SesMaxSendRate": "14",
     "SigninUrl": "https://example.signin.aws.amazon.com/console",
     "EventSource": "com.example.hr",
     "EventBusName": "default",
@@ -223,6 +227,7 @@ SAMPLE_MINIMAL = {
     "AllowedGroups": "",
     "PermissionsBoundaryArn": "",
     "SesConfigurationSet": "",
+    "SesMaxSendRate": "",
     "SigninUrl": "",
     "ReservedConcurrency": "0",
     "AlarmTopicArn": "",
@@ -778,6 +783,7 @@ def check_parameters(sam: dict) -> None:
         "SenderEmail": (["it@example.com"], ["*@example.com", "it@*", "Name <it@example.com>", ""]),
         "PermissionsBoundaryArn": (["", BOUNDARY], ["*", "arn:aws:iam::*:policy/*"]),
         "SesConfigurationSet": (["", "onboarding"], ["*", "a/b"]),
+        "SesMaxSendRate": (["", "14", "0.5", "50"], ["fast", "-1", "1e3", "14/s"]),
     }
     for name, (good, bad) in cases.items():
         pattern = params[name].get("AllowedPattern")
@@ -786,7 +792,8 @@ def check_parameters(sam: dict) -> None:
             require(re.fullmatch(pattern, v) is not None, f"parameter {name} must accept {v!r}")
         for v in bad:
             require(re.fullmatch(pattern, v) is None, f"parameter {name} must reject {v!r}")
-    for name in ("PermissionsBoundaryArn", "SesConfigurationSet", "SigninUrl", "AllowedGroups"):
+    for name in ("PermissionsBoundaryArn", "SesConfigurationSet", "SesMaxSendRate", "SigninUrl",
+                 "AllowedGroups"):
         require(params[name].get("Default") == "", f"optional parameter {name} must default to empty")
     require(params["UserPath"].get("Default") == "/employees/", "UserPath must default to /employees/")
 

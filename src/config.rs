@@ -33,6 +33,9 @@ pub struct Config {
     /// DynamoDB table of per-person leases and webhook delivery records
     /// (`IDEMPOTENCY_TABLE`); without it runs are not serialised (a local run).
     pub idempotency_table: Option<String>,
+    /// Emails per second SES accepts from this account (`SES_MAX_SEND_RATE`, a
+    /// positive number); without it the account's `MaxSendRate` (`GetSendQuota`).
+    pub ses_max_send_rate: Option<f64>,
 }
 
 /// EventBridge Scheduler settings for future offboardings.
@@ -131,6 +134,15 @@ impl Config {
                 "must be a DynamoDB table name (3-255 of A-Z a-z 0-9 _ - .)".into(),
             ));
         }
+        let ses_max_send_rate = get("SES_MAX_SEND_RATE")
+            .map(|rate| match rate.parse::<f64>() {
+                Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+                _ => Err(fail(
+                    "SES_MAX_SEND_RATE",
+                    "must be a positive number of emails per second".into(),
+                )),
+            })
+            .transpose()?;
         Ok(Self {
             self_manage_policy_arn,
             sender,
@@ -144,6 +156,7 @@ impl Config {
             offboarding_schedules: schedule_settings(&get)?,
             sweep: SweepSettings::from_lookup(&get)?,
             idempotency_table,
+            ses_max_send_rate,
         })
     }
 }
@@ -232,6 +245,7 @@ mod tests {
         assert_eq!(config.user_path.as_str(), "/");
         assert!(config.allowed_groups.is_empty());
         assert!(config.permissions_boundary_arn.is_none());
+        assert_eq!(config.ses_max_send_rate, None);
     }
 
     #[test]
@@ -306,6 +320,14 @@ mod tests {
                 ],
                 "IDEMPOTENCY_TABLE",
             ),
+            (
+                vec![MINIMAL[0], MINIMAL[1], ("SES_MAX_SEND_RATE", "0")],
+                "SES_MAX_SEND_RATE",
+            ),
+            (
+                vec![MINIMAL[0], MINIMAL[1], ("SES_MAX_SEND_RATE", "fast")],
+                "SES_MAX_SEND_RATE",
+            ),
         ];
         for (pairs, variable) in cases {
             let err = Config::from_lookup(lookup(&pairs)).unwrap_err();
@@ -332,6 +354,7 @@ mod tests {
             ),
             ("EVENTBRIDGE_SOURCE", "com.example.hr"),
             ("IDEMPOTENCY_TABLE", "iam-onboarding-Idempotency-1A2B"),
+            ("SES_MAX_SEND_RATE", "14"),
         ]);
         let config = Config::from_lookup(lookup(&pairs)).unwrap();
         assert_eq!(config.user_path.as_str(), "/employees/");
@@ -343,5 +366,6 @@ mod tests {
             config.idempotency_table.as_deref(),
             Some("iam-onboarding-Idempotency-1A2B")
         );
+        assert_eq!(config.ses_max_send_rate, Some(14.0));
     }
 }

@@ -21,6 +21,7 @@ pub mod workflows;
 
 use aws_types::SdkConfig;
 
+use crate::aws::sdk::{iam_client, ses_client};
 use crate::aws::{
     dynamodb::Dynamo, iam::Iam, scheduler::Scheduler, secrets::Secrets, ses::Ses, sns::Sns,
 };
@@ -49,8 +50,8 @@ pub fn build_app(sdk: &SdkConfig, config: Config) -> App {
         Secrets::new(aws_sdk_secretsmanager::Client::new(sdk)),
         config.webhook_secret_arn.clone(),
     );
-    let iam = Iam::new(aws_sdk_iam::Client::new(sdk));
-    let ses = Ses::new(aws_sdk_ses::Client::new(sdk));
+    let iam = Iam::new(iam_client(sdk));
+    let ses = Ses::new(ses_client(sdk)).paced(config.ses_max_send_rate);
     let leases = Leases::new(table.clone());
     let sweeper = Sweeper::new(
         iam.clone(),

@@ -10,6 +10,7 @@
 
 use aws_credential_types::Credentials;
 use aws_sdk_iam::config::BehaviorVersion;
+use aws_sdk_iam::config::retry::{RetryPartition, TokenBucket};
 use aws_types::SdkConfig;
 use aws_types::region::Region;
 use aws_types::sdk_config::{RetryConfig, SharedCredentialsProvider};
@@ -19,6 +20,40 @@ use crate::config::ConfigError;
 /// Attempts per AWS request (the SDK's standard retry mode, with backoff): more
 /// than the default 3, so a batch's burst against IAM's rate limits is absorbed.
 pub const SDK_MAX_ATTEMPTS: u32 = 6;
+
+/// Retry tokens each service's own bucket regains per second. The SDK's default
+/// bucket (500 tokens, 5 per retry) never refills by itself: one burst of
+/// throttles would leave a warm container without retries.
+pub const RETRY_TOKENS_PER_SECOND: f32 = 10.0;
+
+/// A retry partition of its own for `service` (a bucket of the default 500
+/// tokens that refills at [`RETRY_TOKENS_PER_SECOND`]), so one service's
+/// throttling cannot spend another's retries.
+fn own_retry_partition(service: &'static str) -> RetryPartition {
+    RetryPartition::custom(service)
+        .token_bucket(
+            TokenBucket::builder()
+                .refill_rate(RETRY_TOKENS_PER_SECOND)
+                .build(),
+        )
+        .build()
+}
+
+/// The SES client: its own retry partition ([`own_retry_partition`]).
+pub fn ses_client(sdk: &SdkConfig) -> aws_sdk_ses::Client {
+    let config = aws_sdk_ses::config::Builder::from(sdk)
+        .retry_partition(own_retry_partition("iam-onboarding-ses"))
+        .build();
+    aws_sdk_ses::Client::from_conf(config)
+}
+
+/// The IAM client: its own retry partition ([`own_retry_partition`]).
+pub fn iam_client(sdk: &SdkConfig) -> aws_sdk_iam::Client {
+    let config = aws_sdk_iam::config::Builder::from(sdk)
+        .retry_partition(own_retry_partition("iam-onboarding-iam"))
+        .build();
+    aws_sdk_iam::Client::from_conf(config)
+}
 
 /// Reads the SDK configuration through `lookup` (empty values count as unset).
 ///
@@ -95,6 +130,26 @@ mod tests {
         assert_eq!(credentials.access_key_id(), "ASIAEXAMPLE");
         assert_eq!(credentials.session_token(), Some("token"));
         assert!(!format!("{sdk:?}").contains("secret-value-never-shown"));
+    }
+
+    #[test]
+    fn ses_and_iam_retry_in_partitions_of_their_own() {
+        let sdk = sdk_config_from_lookup(lookup(LAMBDA)).unwrap();
+        let ses = ses_client(&sdk);
+        let iam = iam_client(&sdk);
+        let name = |p: Option<&RetryPartition>| p.map(ToString::to_string);
+        assert_eq!(
+            name(ses.config().retry_partition()).as_deref(),
+            Some("iam-onboarding-ses")
+        );
+        assert_eq!(
+            name(iam.config().retry_partition()).as_deref(),
+            Some("iam-onboarding-iam")
+        );
+        assert_eq!(
+            ses.config().retry_config().map(|r| r.max_attempts()),
+            Some(SDK_MAX_ATTEMPTS)
+        );
     }
 
     #[test]

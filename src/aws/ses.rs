@@ -1,15 +1,56 @@
-//! SES (v1) SendEmail.
+//! SES (v1) SendEmail, paced to the account's sending rate.
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
 
 use aws_sdk_ses::Client;
 use aws_sdk_ses::types::{Body, Content, Destination, Message};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use tokio::sync::OnceCell;
+use tracing::{info, warn};
 
 use super::AwsError;
 use crate::onboarding::welcome_email::RenderedEmail;
 
-/// The SES adapter.
+/// The sending rate (emails per second) assumed when `GetSendQuota` fails: the
+/// SES sandbox's rate, the lowest an account has.
+pub const FALLBACK_SEND_RATE: f64 = 1.0;
+/// Attempts of one email while SES answers `Throttling` "Maximum sending rate
+/// exceeded" (after the SDK's own retries); the first backoff, doubled each time.
+const THROTTLE_ATTEMPTS: u32 = 5;
+const FIRST_THROTTLE_BACKOFF: Duration = Duration::from_millis(500);
+
+/// The SES adapter. Clones share one pacer.
 #[derive(Debug, Clone)]
 pub struct Ses {
     client: Client,
+    pacing: Option<Arc<Pacing>>,
+}
+
+/// Two rate limiters at the account's sending rate (governor's GCRA, burst 1, so
+/// sends are evenly spaced and never more than the rate in any second): one for
+/// starting work that will send an email ([`Ses::wait_for_turn`]), one for the
+/// sends themselves.
+#[derive(Debug)]
+struct Pacing {
+    /// `SES_MAX_SEND_RATE`; else `GetSendQuota`'s `MaxSendRate`, read once.
+    configured: Option<f64>,
+    limiters: OnceCell<Limiters>,
+}
+
+#[derive(Debug)]
+struct Limiters {
+    starts: DefaultDirectRateLimiter,
+    sends: DefaultDirectRateLimiter,
+}
+
+/// The quota of `rate` emails per second (any positive rate, fractions included), burst 1.
+fn quota(rate: f64) -> Quota {
+    let period = Duration::from_secs_f64(1.0 / rate.max(0.001)).max(Duration::from_micros(1));
+    Quota::with_period(period)
+        .expect("a positive period")
+        .allow_burst(NonZeroU32::MIN)
 }
 
 fn utf8(data: &str) -> Result<Content, AwsError> {
@@ -23,15 +64,107 @@ fn utf8(data: &str) -> Result<Content, AwsError> {
         })
 }
 
+/// Whether `err` is SES's per-second throttle (worth waiting for), not the daily
+/// quota ("Daily message quota exceeded", which lasts for hours).
+fn is_rate_throttle(err: &AwsError) -> bool {
+    err.is("Throttling") && !err.message.to_ascii_lowercase().contains("daily")
+}
+
 impl Ses {
-    /// Wraps an SES client.
+    /// Wraps an SES client, unpaced (request-level tests).
     pub fn new(client: Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            pacing: None,
+        }
     }
 
-    /// Sends `email` (text and HTML parts, UTF-8) from `sender` to `recipient`;
-    /// returns the SES message id.
+    /// The same adapter, pacing sends to `max_send_rate` emails per second, or
+    /// when `None` to the account's `MaxSendRate` (`GetSendQuota`, read once on
+    /// first use; [`FALLBACK_SEND_RATE`] when that fails).
+    pub fn paced(self, max_send_rate: Option<f64>) -> Self {
+        Self {
+            pacing: Some(Arc::new(Pacing {
+                configured: max_send_rate,
+                limiters: OnceCell::new(),
+            })),
+            ..self
+        }
+    }
+
+    async fn limiters(&self) -> Option<&Limiters> {
+        let pacing = self.pacing.as_ref()?;
+        let limiters = pacing
+            .limiters
+            .get_or_init(|| async {
+                let rate = match pacing.configured {
+                    Some(rate) => rate,
+                    None => match self.max_send_rate().await {
+                        Ok(rate) if rate > 0.0 => rate,
+                        outcome => {
+                            let aws_error = outcome.err().map(|e| e.code).unwrap_or_default();
+                            warn!(%aws_error, rate = FALLBACK_SEND_RATE,
+                                  "no usable MaxSendRate from GetSendQuota; pacing at the sandbox rate");
+                            FALLBACK_SEND_RATE
+                        }
+                    },
+                };
+                info!(rate, "pacing SES sends (emails per second)");
+                Limiters {
+                    starts: RateLimiter::direct(quota(rate)),
+                    sends: RateLimiter::direct(quota(rate)),
+                }
+            })
+            .await;
+        Some(limiters)
+    }
+
+    /// `GetSendQuota`'s `MaxSendRate` (emails per second).
+    pub async fn max_send_rate(&self) -> Result<f64, AwsError> {
+        let quota = self.client.get_send_quota().send().await?;
+        Ok(quota.max_send_rate())
+    }
+
+    /// Waits until work that ends in one email may start, so a batch starts no
+    /// faster than SES accepts its emails (returns at once when unpaced).
+    pub async fn wait_for_turn(&self) {
+        if let Some(limiters) = self.limiters().await {
+            limiters.starts.until_ready().await;
+        }
+    }
+
+    /// Sends `email` (text and HTML parts, UTF-8) from `sender` to `recipient`
+    /// when the pacer allows; returns the SES message id. A per-second
+    /// `Throttling` that still happens is retried with backoff (up to 5 attempts).
     pub async fn send(
+        &self,
+        sender: &str,
+        recipient: &str,
+        email: &RenderedEmail,
+        configuration_set: Option<&str>,
+    ) -> Result<String, AwsError> {
+        let mut backoff = FIRST_THROTTLE_BACKOFF;
+        let mut attempt = 1;
+        loop {
+            if let Some(limiters) = self.limiters().await {
+                limiters.sends.until_ready().await;
+            }
+            match self
+                .send_once(sender, recipient, email, configuration_set)
+                .await
+            {
+                Err(err) if is_rate_throttle(&err) && attempt < THROTTLE_ATTEMPTS => {
+                    warn!(attempt, "SES throttled the send; retrying after a backoff");
+                    tokio::time::sleep(backoff).await;
+                    backoff *= 2;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn send_once(
         &self,
         sender: &str,
         recipient: &str,
@@ -57,5 +190,149 @@ impl Ses {
             .send()
             .await?;
         Ok(output.message_id().to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_ses::Client as SesClient;
+    use aws_sdk_ses::config::retry::RetryConfig;
+    use aws_sdk_ses::error::ErrorMetadata;
+    use aws_sdk_ses::operation::get_send_quota::{GetSendQuotaError, GetSendQuotaOutput};
+    use aws_sdk_ses::operation::send_email::{SendEmailError, SendEmailOutput};
+    use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+
+    fn email() -> RenderedEmail {
+        RenderedEmail {
+            subject: "Welcome".into(),
+            text: "text".into(),
+            html: "<p>html</p>".into(),
+        }
+    }
+
+    fn throttling(message: &str) -> SendEmailError {
+        SendEmailError::generic(
+            ErrorMetadata::builder()
+                .code("Throttling")
+                .message(message)
+                .build(),
+        )
+    }
+
+    fn sent() -> Rule {
+        mock!(SesClient::send_email)
+            .sequence()
+            .output(|| SendEmailOutput::builder().message_id("m").build().unwrap())
+            .repeatedly()
+            .build()
+    }
+
+    fn send_quota(rate: f64) -> Rule {
+        mock!(SesClient::get_send_quota)
+            .sequence()
+            .output(move || GetSendQuotaOutput::builder().max_send_rate(rate).build())
+            .repeatedly()
+            .build()
+    }
+
+    /// An SES client over `rules` with the SDK's own retries off, so what is
+    /// retried here is this adapter's doing.
+    fn client(rules: &[&Rule]) -> SesClient {
+        mock_client!(aws_sdk_ses, RuleMode::MatchAny, rules, |c| c
+            .retry_config(RetryConfig::disabled()))
+    }
+
+    async fn send(ses: &Ses) -> Result<String, AwsError> {
+        ses.send("it@example.com", "jane@example.com", &email(), None)
+            .await
+    }
+
+    #[tokio::test]
+    async fn the_send_quota_is_read_once_per_container() {
+        let (quota, sent) = (send_quota(1000.0), sent());
+        let ses = Ses::new(client(&[&quota, &sent])).paced(None);
+        let other = ses.clone();
+        ses.wait_for_turn().await;
+        for ses in [&ses, &other, &ses] {
+            assert_eq!(send(ses).await.unwrap(), "m");
+        }
+        assert_eq!(quota.num_calls(), 1);
+        assert_eq!(sent.num_calls(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_configured_rate_needs_no_send_quota() {
+        let (quota, sent) = (send_quota(1000.0), sent());
+        let ses = Ses::new(client(&[&quota, &sent])).paced(Some(500.0));
+        ses.wait_for_turn().await;
+        send(&ses).await.unwrap();
+        assert_eq!(quota.num_calls(), 0);
+    }
+
+    #[tokio::test]
+    async fn without_a_send_quota_the_sandbox_rate_paces_and_sending_goes_on() {
+        let failing = mock!(SesClient::get_send_quota)
+            .sequence()
+            .error(|| {
+                GetSendQuotaError::generic(ErrorMetadata::builder().code("AccessDenied").build())
+            })
+            .repeatedly()
+            .build();
+        let sent = sent();
+        let ses = Ses::new(client(&[&failing, &sent])).paced(None);
+        assert_eq!(send(&ses).await.unwrap(), "m");
+        assert_eq!(failing.num_calls(), 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_rate_throttle_is_retried_with_backoff() {
+        let throttled = mock!(SesClient::send_email)
+            .sequence()
+            .error(|| throttling("Maximum sending rate exceeded."))
+            .times(2)
+            .output(|| SendEmailOutput::builder().message_id("m").build().unwrap())
+            .build();
+        let ses = Ses::new(client(&[&throttled]));
+        let started = tokio::time::Instant::now();
+        assert_eq!(send(&ses).await.unwrap(), "m");
+        assert_eq!(throttled.num_calls(), 3);
+        assert_eq!(
+            started.elapsed(),
+            FIRST_THROTTLE_BACKOFF * 3,
+            "500 ms, then 1 s (tokio's paused clock)"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_throttle_that_outlasts_the_retries_and_the_daily_quota_fail() {
+        let always = mock!(SesClient::send_email)
+            .sequence()
+            .error(|| throttling("Maximum sending rate exceeded."))
+            .repeatedly()
+            .build();
+        let ses = Ses::new(client(&[&always]));
+        assert_eq!(send(&ses).await.unwrap_err().code, "Throttling");
+        assert_eq!(always.num_calls(), THROTTLE_ATTEMPTS as usize);
+
+        let daily = mock!(SesClient::send_email)
+            .sequence()
+            .error(|| throttling("Daily message quota exceeded."))
+            .repeatedly()
+            .build();
+        let ses = Ses::new(client(&[&daily]));
+        assert_eq!(send(&ses).await.unwrap_err().code, "Throttling");
+        assert_eq!(
+            daily.num_calls(),
+            1,
+            "the daily quota lasts hours: no retry"
+        );
+    }
+
+    #[test]
+    fn the_quota_spaces_sends_evenly() {
+        let limiter = RateLimiter::direct(quota(2.0));
+        assert!(limiter.check().is_ok());
+        assert!(limiter.check().is_err(), "burst 1: the second send waits");
     }
 }

@@ -138,6 +138,8 @@ impl Onboarder {
         if dry_run {
             return self.plan(employee).await;
         }
+        // One email per hire: start no faster than SES accepts them.
+        self.ses.wait_for_turn().await;
         let work = self.onboard_exclusive(employee, account, attempt);
         self.leases
             .guard(employee.username.as_str(), attempt, work)

@@ -7,6 +7,7 @@ mod lease;
 mod leavers;
 mod logs;
 mod onboarding;
+mod pacing;
 mod resend;
 mod standard_webhooks;
 mod sweep;

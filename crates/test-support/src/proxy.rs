@@ -1,11 +1,12 @@
 //! An HTTP proxy in front of the emulator that adds AWS-like latency to every
 //! request (the emulator answers in ~3 ms, AWS in tens of ms), and can lose the
-//! response of one request after forwarding it, as a network failure would.
+//! response of one request after forwarding it, as a network failure would, and
+//! can rate-limit one kind of request as SES does ([`DelayProxy::throttle`]).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Hop-by-hop and framing headers the proxy sets itself.
 const SKIPPED: [&str; 5] = [
@@ -22,13 +23,49 @@ pub struct DelayProxy {
     pub endpoint: String,
     lose: Arc<Mutex<Vec<String>>>,
     lost: Arc<Mutex<usize>>,
+    limit: Arc<Mutex<Option<Limit>>>,
 }
+
+/// A token bucket over the requests whose body contains `marker`: `rate` per
+/// second, at most `rate` at once (SES's "maximum send rate").
+struct Limit {
+    marker: String,
+    rate: f64,
+    tokens: f64,
+    at: Instant,
+    throttled: usize,
+    passed: usize,
+}
+
+impl Limit {
+    /// Takes a token if there is one (refilled for the time since the last call).
+    fn admit(&mut self) -> bool {
+        let now = Instant::now();
+        let refill = now.duration_since(self.at).as_secs_f64() * self.rate;
+        self.tokens = (self.tokens + refill).min(self.rate.max(1.0));
+        self.at = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            self.passed += 1;
+            true
+        } else {
+            self.throttled += 1;
+            false
+        }
+    }
+}
+
+/// SES's answer above the sending rate.
+const THROTTLING: &str = "<ErrorResponse xmlns=\"http://ses.amazonaws.com/doc/2010-12-01/\">\
+<Error><Type>Sender</Type><Code>Throttling</Code><Message>Maximum sending rate exceeded.</Message>\
+</Error><RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>";
 
 struct Shared {
     upstream: String,
     delay: Duration,
     lose: Arc<Mutex<Vec<String>>>,
     lost: Arc<Mutex<usize>>,
+    limit: Arc<Mutex<Option<Limit>>>,
     agent: ureq::Agent,
 }
 
@@ -39,6 +76,7 @@ impl DelayProxy {
         let endpoint = format!("http://{}", listener.local_addr().unwrap());
         let lose = Arc::new(Mutex::new(Vec::new()));
         let lost = Arc::new(Mutex::new(0));
+        let limit = Arc::new(Mutex::new(None));
         let agent = ureq::Agent::new_with_config(
             ureq::config::Config::builder()
                 .http_status_as_error(false)
@@ -49,6 +87,7 @@ impl DelayProxy {
             delay,
             lose: lose.clone(),
             lost: lost.clone(),
+            limit: limit.clone(),
             agent,
         });
         std::thread::spawn(move || {
@@ -61,7 +100,32 @@ impl DelayProxy {
             endpoint,
             lose,
             lost,
+            limit,
         }
+    }
+
+    /// From now on, requests whose body contains `marker` (e.g. `Action=SendEmail`)
+    /// pass at most `per_second` per second (a token bucket holding `per_second`);
+    /// the others get SES's `Throttling` "Maximum sending rate exceeded." (HTTP 400)
+    /// without reaching the emulator.
+    pub fn throttle(&self, marker: &str, per_second: f64) {
+        *self.limit.lock().unwrap() = Some(Limit {
+            marker: marker.to_string(),
+            rate: per_second,
+            tokens: per_second.max(1.0),
+            at: Instant::now(),
+            throttled: 0,
+            passed: 0,
+        });
+    }
+
+    /// `(passed, throttled)`: the rate-limited requests let through and refused so far.
+    pub fn throttle_counts(&self) -> (usize, usize) {
+        self.limit
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map_or((0, 0), |l| (l.passed, l.throttled))
     }
 
     /// How many responses were lost so far.
@@ -91,6 +155,24 @@ fn serve(stream: TcpStream, shared: &Shared) {
             }
         }
         let text = String::from_utf8_lossy(&body).into_owned();
+        let refused = shared
+            .limit
+            .lock()
+            .unwrap()
+            .as_mut()
+            .is_some_and(|l| text.contains(l.marker.as_str()) && !l.admit());
+        if refused {
+            let head = format!(
+                "HTTP/1.1 400 Bad Request\r\ncontent-type: text/xml\r\ncontent-length: {}\r\n\r\n",
+                THROTTLING.len()
+            );
+            if writer.write_all(head.as_bytes()).is_err()
+                || writer.write_all(THROTTLING.as_bytes()).is_err()
+            {
+                return;
+            }
+            continue;
+        }
         let lost = {
             let mut lose = shared.lose.lock().unwrap();
             let hit = lose.iter().position(|m| text.contains(m.as_str()));

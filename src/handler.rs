@@ -41,7 +41,7 @@ pub enum HandlerError {
     },
     /// Another invocation is working on the employee (a duplicate delivery that
     /// lost the race): nothing was written; Lambda's retry finds the outcome.
-    #[error("employee not onboarded (in progress elsewhere): {0}")]
+    #[error("nothing done for this employee (another invocation is working on them): {0}")]
     InProgress(String),
 }
 

@@ -44,6 +44,24 @@ pub async fn find_person(iam: &Iam, person: &Person<'_>, path: &str) -> Lookup {
     )
 }
 
+/// Like [`find_person`], for an action that must reach the address the user was
+/// onboarded with (`resend` emails a password): a user recognised by its
+/// employee id but carrying another email hash is a `conflict` (an email change
+/// is an `update`'s to make), and nothing is changed.
+pub async fn find_person_at_address(iam: &Iam, person: &Person<'_>, path: &str) -> Lookup {
+    match find_person(iam, person, path).await {
+        Lookup::Found(_, Recognised::EmailChanged) => refused(
+            person.username,
+            Status::Conflict,
+            "UserConflict",
+            "the IAM user with this name and employee id was onboarded with another email \
+             address (an update changes it); nothing was changed"
+                .into(),
+        ),
+        found => found,
+    }
+}
+
 fn refused(name: &str, status: Status, code: &str, message: String) -> Lookup {
     let mut result = EmployeeResult::for_user(name, status);
     result.error = Some(ResultError {

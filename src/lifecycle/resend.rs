@@ -1,7 +1,8 @@
 //! The `resend` action: a fresh one-time password and the welcome email again,
 //! for a user whose first one expired or got lost.
 //!
-//! Only for the person's user ([`find_person`]) whose `OnboardingStatus` is
+//! Only for the person's user at the address it was onboarded with
+//! ([`super::lookup::find_person_at_address`]) whose `OnboardingStatus` is
 //! `complete` or `expired`, and, without `force`, only when `GetUser` says the
 //! password was never used. Then: `CreateLoginProfile` (or `UpdateLoginProfile`,
 //! which replaces the old password, so exactly one valid password exists) with
@@ -12,7 +13,7 @@
 use tokio::sync::OnceCell;
 use tracing::{error, info, info_span, warn};
 
-use super::lookup::{Lookup, find_person};
+use super::lookup::{Lookup, find_person_at_address};
 use crate::aws::AwsError;
 use crate::aws::iam::{ExistingUser, Iam};
 use crate::aws::ses::Ses;
@@ -125,7 +126,9 @@ impl Resender {
     ) -> EmployeeResult {
         let name = employee.username.as_str();
         let person = Person::from(employee);
-        let user = match find_person(&self.iam, &person, self.config.user_path.as_str()).await {
+        let user = match find_person_at_address(&self.iam, &person, self.config.user_path.as_str())
+            .await
+        {
             Lookup::Found(user, _) => user,
             Lookup::Refused(result) => return *result,
         };

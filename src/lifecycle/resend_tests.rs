@@ -279,6 +279,19 @@ async fn only_complete_or_expired_users_of_the_person_are_resent() {
     let result = run(&state, other).await;
     assert_eq!(result.status, Status::Conflict);
     assert_eq!(state.lock().unwrap().calls, ["GetUser"]);
+    // The right employee id and user name with another address: the password
+    // would go to an address the user was not onboarded with. Refused, with or
+    // without force; nothing is written or sent.
+    for force in [false, true] {
+        let state: Shared = Arc::new(Mutex::new(Account::jane("complete", None)));
+        let elsewhere = json!({"action": "resend", "force": force, "employee": {
+            "email": "someone.else@example.net", "username": "jane.doe", "employeeId": "E-1042"}});
+        let result = run(&state, elsewhere).await;
+        assert_eq!(result.status, Status::Conflict, "{result:?}");
+        let account = state.lock().unwrap().clone();
+        assert_eq!(account.calls, ["GetUser"]);
+        assert!(account.emails.is_empty());
+    }
 }
 
 #[tokio::test]

@@ -273,13 +273,18 @@ async fn table_items(world: &World) -> Vec<String> {
         .collect()
 }
 
-/// Writes the claim of a delivery that another invocation (`owner`) is running,
-/// expiring `expires_in` seconds from now.
-async fn claim_elsewhere(world: &World, id: &str, owner: &str, expires_in: i64) {
+/// The table key of delivery `id` of `body` (as [`signed_event`] sends it).
+fn key_of(id: &str, body: &Value) -> String {
+    delivery_key(id, body.to_string().as_bytes())
+}
+
+/// Writes the claim of delivery `id` of `body` that another invocation
+/// (`owner`) is running, expiring `expires_in` seconds from now.
+async fn claim_elsewhere(world: &World, id: &str, body: &Value, owner: &str, expires_in: i64) {
     dynamodb(world)
         .put_item()
         .table_name(TABLE)
-        .item("id", AttributeValue::S(delivery_key(id)))
+        .item("id", AttributeValue::S(key_of(id, body)))
         .item("owner", AttributeValue::S(owner.into()))
         .item(
             "expiresAt",
@@ -322,7 +327,7 @@ async fn a_repeated_delivery_is_answered_like_the_first_without_processing() {
     let items = table_items(&world).await;
     let record = items
         .iter()
-        .find(|i| i.contains(&delivery_key("msg_once")))
+        .find(|i| i.contains(&key_of("msg_once", &body)))
         .expect("the delivery's record");
     assert!(
         record
@@ -341,11 +346,45 @@ async fn a_repeated_delivery_is_answered_like_the_first_without_processing() {
 }
 
 #[tokio::test]
+async fn a_webhook_id_reused_for_another_body_is_another_delivery() {
+    // A sender that reuses an id breaks the spec; answering its termination with
+    // the hire's stored outcome would leave the leaver's access on with a 2xx.
+    let world = World::new().await;
+    let app = world.app(&[]);
+    let hire = hired("reuse.me@example.com", "E-77");
+    let event = signed_event(&hire, "msg_reused", &[WEBHOOK_SECRET]);
+    let (status, first, _) = post_as(&app, event, "req-reuse-1").await;
+    assert_eq!(status, 201, "{first}");
+    let terminated = json!({"type": "employee.terminated", "timestamp": "2026-11-30T09:05:00Z",
+        "data": {"email": "reuse.me@example.com", "employeeId": "E-77"}});
+    let event = signed_event(&terminated, "msg_reused", &[WEBHOOK_SECRET]);
+    let (status, second, _) = post_as(&app, event, "req-reuse-2").await;
+    assert_eq!(
+        (
+            status,
+            second.get("duplicate"),
+            second["results"][0]["status"].as_str()
+        ),
+        (200, None, Some("offboarded")),
+        "{second}"
+    );
+    // A retry of either delivery is still answered from its own record.
+    let retry = signed_event(&hire, "msg_reused", &[WEBHOOK_SECRET]);
+    let (status, repeat, _) = post_as(&app, retry, "req-reuse-3").await;
+    assert_eq!(
+        (status, &repeat["duplicate"]),
+        (201, &json!(true)),
+        "{repeat}"
+    );
+    assert_eq!(repeat["firstRequestId"], "req-reuse-1");
+}
+
+#[tokio::test]
 async fn a_delivery_running_elsewhere_gets_a_retryable_409_until_its_claim_expires() {
     let world = World::new().await;
     let app = world.app(&[]);
-    claim_elsewhere(&world, "msg_busy", "another-request", 100).await;
     let body = hired("busy.bee@example.com", "E-60");
+    claim_elsewhere(&world, "msg_busy", &body, "another-request", 100).await;
     let (status, response, raw) = post_as(
         &app,
         signed_event(&body, "msg_busy", &[WEBHOOK_SECRET]),
@@ -357,7 +396,7 @@ async fn a_delivery_running_elsewhere_gets_a_retryable_409_until_its_claim_expir
     assert_eq!(raw["headers"]["retry-after"], "60");
     assert!(world.moto.user("busy.bee").is_none() && world.moto.emails().is_empty());
     // The run that held it died (its claim expired): the retry processes the delivery.
-    claim_elsewhere(&world, "msg_busy", "another-request", -1).await;
+    claim_elsewhere(&world, "msg_busy", &body, "another-request", -1).await;
     let (status, response, _) = post_as(
         &app,
         signed_event(&body, "msg_busy", &[WEBHOOK_SECRET]),
@@ -385,7 +424,7 @@ async fn a_failed_delivery_is_not_remembered_and_its_retry_runs_again() {
         !table_items(&world)
             .await
             .iter()
-            .any(|i| i.contains(&delivery_key("msg_retry"))),
+            .any(|i| i.contains(&key_of("msg_retry", &body))),
         "the failed delivery's claim was released"
     );
     world.create_group("developers").await;

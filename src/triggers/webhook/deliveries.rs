@@ -2,7 +2,9 @@
 //! idempotency key, identical across the sender's retries of one delivery), in
 //! the idempotency table (`IDEMPOTENCY_TABLE`, shared with [`crate::lease`]).
 //!
-//! The item is `delivery#<hex SHA-256 of the id>`. The first delivery claims it
+//! The item is `delivery#<hex SHA-256 of the id and the raw body>` (a retry
+//! repeats both; an id reused for another body is another delivery, never
+//! answered with the first one's outcome). The first delivery claims it
 //! with a conditional `PutItem` that, like a lease, expires after
 //! [`LEASE_SECONDS`] (so a delivery whose run died is processed again); when the
 //! run ends the claim is replaced by its [`Outcome`] (HTTP status, each
@@ -60,12 +62,13 @@ impl Deliveries {
         Self { store }
     }
 
-    /// Claims delivery `id` for `attempt` (the Lambda request id). Errors: the table's.
-    pub async fn claim(&self, id: &str, attempt: &str) -> Result<Claim, AwsError> {
+    /// Claims delivery `id` of raw `body` for `attempt` (the Lambda request id).
+    /// Errors: the table's.
+    pub async fn claim(&self, id: &str, body: &[u8], attempt: &str) -> Result<Claim, AwsError> {
         let Some(store) = &self.store else {
             return Ok(Claim::First);
         };
-        let key = delivery_key(id);
+        let key = delivery_key(id, body);
         let now = unix_now();
         if store
             .put_unless_held(&key, attempt, now + LEASE_SECONDS, now)
@@ -84,19 +87,20 @@ impl Deliveries {
         )
     }
 
-    /// Ends `attempt`'s claim of `id`: keeps a final `outcome` for repeats, or
+    /// Ends `attempt`'s claim of `id` (of raw `body`): keeps a final `outcome` for repeats, or
     /// with `None` (an employee failed or was busy) releases the claim so the
     /// sender's retry runs again. Errors: the table's (the claim then expires).
     pub async fn finish(
         &self,
         id: &str,
+        body: &[u8],
         attempt: &str,
         outcome: Option<&Outcome>,
     ) -> Result<(), AwsError> {
         let Some(store) = &self.store else {
             return Ok(());
         };
-        let key = delivery_key(id);
+        let key = delivery_key(id, body);
         let kept = match outcome {
             Some(outcome) => {
                 let text = serde_json::to_string(outcome).expect("an outcome serialises");
@@ -112,9 +116,15 @@ impl Deliveries {
     }
 }
 
-/// The table key of delivery `id`: `delivery#` + hex SHA-256 of the id.
-pub fn delivery_key(id: &str) -> String {
-    format!("delivery#{}", hex::encode(Sha256::digest(id.as_bytes())))
+/// The table key of delivery `id` with raw `body`: `delivery#` + hex SHA-256 of
+/// the id, a newline (which a valid id never holds) and the body.
+pub fn delivery_key(id: &str, body: &[u8]) -> String {
+    let digest = Sha256::new()
+        .chain_update(id.as_bytes())
+        .chain_update(b"\n")
+        .chain_update(body)
+        .finalize();
+    format!("delivery#{}", hex::encode(digest))
 }
 
 #[cfg(test)]
@@ -130,6 +140,7 @@ mod tests {
     use super::*;
 
     const ID: &str = "msg_2KWPBgLlAfxdpx2AI54pPJ85f4W";
+    const BODY: &[u8] = br#"{"type":"employee.hired","data":{"email":"jane@example.com"}}"#;
 
     fn deliveries(rules: &[&Rule]) -> Deliveries {
         let client = mock_client!(aws_sdk_dynamodb, RuleMode::Sequential, rules);
@@ -155,7 +166,7 @@ mod tests {
         mock!(Client::put_item).match_requests(move |req| {
             let item = req.item().unwrap();
             let expires: i64 = item["expiresAt"].as_n().unwrap().parse().unwrap();
-            item["id"] == AttributeValue::S(delivery_key(ID))
+            item["id"] == AttributeValue::S(delivery_key(ID, BODY))
                 && item["owner"] == AttributeValue::S(attempt.into())
                 && !item.contains_key("outcome")
                 && (expires - unix_now() - LEASE_SECONDS).abs() < 5
@@ -180,12 +191,12 @@ mod tests {
     fn get(outcome: Option<String>) -> Rule {
         mock!(Client::get_item)
             .match_requests(|req| {
-                req.key().unwrap()["id"] == AttributeValue::S(delivery_key(ID))
+                req.key().unwrap()["id"] == AttributeValue::S(delivery_key(ID, BODY))
                     && req.consistent_read() == Some(true)
             })
             .then_output(move || {
                 let mut item = std::collections::HashMap::from([
-                    ("id".to_string(), AttributeValue::S(delivery_key(ID))),
+                    ("id".to_string(), AttributeValue::S(delivery_key(ID, BODY))),
                     ("owner".to_string(), AttributeValue::S("req-1".into())),
                     (
                         "expiresAt".to_string(),
@@ -201,10 +212,14 @@ mod tests {
 
     #[test]
     fn the_key_holds_no_id_in_clear_and_outcomes_no_personal_data() {
-        let key = delivery_key(ID);
+        let key = delivery_key(ID, BODY);
         assert!(key.starts_with("delivery#") && key.len() == 9 + 64);
         assert!(!key.contains("msg_"));
-        assert_ne!(delivery_key(ID), delivery_key("msg_other"));
+        assert_ne!(delivery_key(ID, BODY), delivery_key("msg_other", BODY));
+        // An id reused for another body is another delivery.
+        assert_ne!(delivery_key(ID, BODY), delivery_key(ID, b"{}"));
+        // The separator keeps id and body apart (a valid id holds no newline).
+        assert_ne!(delivery_key("a", b"bc"), delivery_key("ab", b"c"));
         assert_eq!(
             serde_json::to_string(&outcome()).unwrap(),
             r#"{"status":201,"results":["created"],"requestId":"req-1"}"#
@@ -218,7 +233,7 @@ mod tests {
             .match_requests(|req| {
                 let item = req.item().unwrap();
                 let expires: i64 = item["expiresAt"].as_n().unwrap().parse().unwrap();
-                item["id"] == AttributeValue::S(delivery_key(ID))
+                item["id"] == AttributeValue::S(delivery_key(ID, BODY))
                     && item["owner"] == AttributeValue::S("req-1".into())
                     && item["outcome"]
                         == AttributeValue::S(serde_json::to_string(&outcome()).unwrap())
@@ -227,9 +242,9 @@ mod tests {
             })
             .then_output(|| PutItemOutput::builder().build());
         let deliveries = deliveries(&[&claim, &keep]);
-        assert_eq!(deliveries.claim(ID, "req-1").await, Ok(Claim::First));
+        assert_eq!(deliveries.claim(ID, BODY, "req-1").await, Ok(Claim::First));
         deliveries
-            .finish(ID, "req-1", Some(&outcome()))
+            .finish(ID, BODY, "req-1", Some(&outcome()))
             .await
             .unwrap();
         assert_eq!((claim.num_calls(), keep.num_calls()), (1, 1));
@@ -241,13 +256,13 @@ mod tests {
         let (claim, done) = (claim_put("req-2").then_error(held), get(Some(text)));
         let deliveries_done = deliveries(&[&claim, &done]);
         assert_eq!(
-            deliveries_done.claim(ID, "req-2").await,
+            deliveries_done.claim(ID, BODY, "req-2").await,
             Ok(Claim::Repeat(outcome()))
         );
         let (claim, running) = (claim_put("req-3").then_error(held), get(None));
         let deliveries_running = deliveries(&[&claim, &running]);
         assert_eq!(
-            deliveries_running.claim(ID, "req-3").await,
+            deliveries_running.claim(ID, BODY, "req-3").await,
             Ok(Claim::Running)
         );
         // Released in between (the first run failed): retryable, not processed here.
@@ -256,7 +271,7 @@ mod tests {
             mock!(Client::get_item).then_output(|| GetItemOutput::builder().build()),
         );
         assert_eq!(
-            deliveries(&[&claim, &gone]).claim(ID, "req-4").await,
+            deliveries(&[&claim, &gone]).claim(ID, BODY, "req-4").await,
             Ok(Claim::Running)
         );
     }
@@ -265,14 +280,14 @@ mod tests {
     async fn a_run_without_an_outcome_releases_its_claim() {
         let release = mock!(Client::delete_item)
             .match_requests(|req| {
-                req.key().unwrap()["id"] == AttributeValue::S(delivery_key(ID))
+                req.key().unwrap()["id"] == AttributeValue::S(delivery_key(ID, BODY))
                     && req.condition_expression() == Some("#owner = :owner")
                     && req.expression_attribute_values().unwrap()[":owner"]
                         == AttributeValue::S("req-1".into())
             })
             .then_output(|| DeleteItemOutput::builder().build());
         deliveries(&[&release])
-            .finish(ID, "req-1", None)
+            .finish(ID, BODY, "req-1", None)
             .await
             .unwrap();
         assert_eq!(release.num_calls(), 1);
@@ -292,10 +307,16 @@ mod tests {
                     .build(),
             )
         });
-        let err = deliveries(&[&broken]).claim(ID, "req-1").await.unwrap_err();
+        let err = deliveries(&[&broken])
+            .claim(ID, BODY, "req-1")
+            .await
+            .unwrap_err();
         assert_eq!(err.code, "ResourceNotFoundException");
         let off = Deliveries::new(None);
-        assert_eq!(off.claim(ID, "req-1").await, Ok(Claim::First));
-        assert_eq!(off.finish(ID, "req-1", Some(&outcome())).await, Ok(()));
+        assert_eq!(off.claim(ID, BODY, "req-1").await, Ok(Claim::First));
+        assert_eq!(
+            off.finish(ID, BODY, "req-1", Some(&outcome())).await,
+            Ok(())
+        );
     }
 }

@@ -78,11 +78,13 @@ pub async fn handle_webhook(
         return run(workflows, parsed, request_id, account).await.1;
     };
     info!(webhook_id = %delivery, "Standard Webhooks delivery");
-    match deliveries.claim(delivery, request_id).await {
+    // Accepted, so the body was readable.
+    let body = request.body.as_deref().unwrap_or_default();
+    match deliveries.claim(delivery, body, request_id).await {
         Ok(Claim::First) => {
             let (outcome, response) = run(workflows, parsed, request_id, account).await;
             if let Err(err) = deliveries
-                .finish(delivery, request_id, outcome.as_ref())
+                .finish(delivery, body, request_id, outcome.as_ref())
                 .await
             {
                 warn!(aws_error = %err.code, "could not record the delivery's outcome");

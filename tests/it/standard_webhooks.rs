@@ -380,6 +380,45 @@ async fn a_webhook_id_reused_for_another_body_is_another_delivery() {
 }
 
 #[tokio::test]
+async fn a_delivery_that_found_nobody_is_not_remembered_so_its_retry_can_act() {
+    // Senders do not keep events in order: a termination may overtake the hire.
+    // Its 404 changed nothing, so the sender's retry must run again, not get the 404 back.
+    let world = World::new().await;
+    let app = world.app(&[]);
+    let terminated = json!({"type": "employee.terminated", "timestamp": "2026-11-30T09:05:00Z",
+        "data": {"email": "late.hire@example.com", "employeeId": "E-88"}});
+    let event = signed_event(&terminated, "msg_leave", &[WEBHOOK_SECRET]);
+    let (status, early, _) = post_as(&app, event, "req-order-1").await;
+    assert_eq!(status, 404, "{early}");
+    let hire = signed_event(
+        &hired("late.hire@example.com", "E-88"),
+        "msg_hire",
+        &[WEBHOOK_SECRET],
+    );
+    let (status, created, _) = post_as(&app, hire, "req-order-2").await;
+    assert_eq!(status, 201, "{created}");
+    let retry = signed_event(&terminated, "msg_leave", &[WEBHOOK_SECRET]);
+    let (status, retried, _) = post_as(&app, retry, "req-order-3").await;
+    assert_eq!(
+        (
+            status,
+            retried.get("duplicate"),
+            retried["results"][0]["status"].as_str()
+        ),
+        (200, None, Some("offboarded")),
+        "{retried}"
+    );
+    // That answer did something, so it is kept.
+    let again = signed_event(&terminated, "msg_leave", &[WEBHOOK_SECRET]);
+    let (status, repeat, _) = post_as(&app, again, "req-order-4").await;
+    assert_eq!(
+        (status, &repeat["duplicate"]),
+        (200, &json!(true)),
+        "{repeat}"
+    );
+}
+
+#[tokio::test]
 async fn a_delivery_running_elsewhere_gets_a_retryable_409_until_its_claim_expires() {
     let world = World::new().await;
     let app = world.app(&[]);

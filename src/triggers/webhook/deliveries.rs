@@ -11,9 +11,11 @@
 //! employee's status, the first request id: never a name, address or password),
 //! kept [`DELIVERY_TTL_SECONDS`]. A repeat is answered with that outcome without
 //! processing; a repeat while the first still runs gets a retryable 409. A run
-//! with a failed (or busy) employee keeps no outcome and releases the claim, so
-//! the sender's retry runs again and converges. Without `IDEMPOTENCY_TABLE`
-//! nothing is de-duplicated (a local run; the start-up log says so).
+//! with a failed (or busy) employee, or in which every employee was `not_found`
+//! or a `conflict` (nothing done; a termination may overtake the hire), keeps no
+//! outcome and releases the claim, so the sender's retry runs again and
+//! converges. Without `IDEMPOTENCY_TABLE` nothing is de-duplicated (a local run;
+//! the start-up log says so).
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

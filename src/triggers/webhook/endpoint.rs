@@ -115,7 +115,8 @@ pub async fn handle_webhook(
 }
 
 /// Runs a parsed request; returns the answer and, when it is final (no employee
-/// failed or was busy), the outcome to keep for repeated deliveries.
+/// failed or was busy, and not every employee was `not_found` or a `conflict`),
+/// the outcome to keep for repeated deliveries.
 async fn run(
     workflows: &Workflows,
     parsed: HrRequest,
@@ -126,10 +127,13 @@ async fn run(
     let mut results = workflows.run(parsed, account, request_id).await;
     let status = http_status(&results);
     let retry_later = results.iter().any(in_progress);
-    let outcome = results
+    // Nothing was done for anyone (no user, or not this person's): senders do not
+    // keep events in order, so a retry may find the person once the hire is in.
+    let nothing_done = results
         .iter()
-        .all(|r| r.status != Status::Failed)
-        .then(|| Outcome {
+        .all(|r| matches!(r.status, Status::NotFound | Status::Conflict));
+    let outcome =
+        (!nothing_done && results.iter().all(|r| r.status != Status::Failed)).then(|| Outcome {
             status,
             results: results
                 .iter()

@@ -44,22 +44,29 @@ pub async fn find_person(iam: &Iam, person: &Person<'_>, path: &str) -> Lookup {
     )
 }
 
-/// Like [`find_person`], for an action that must reach the address the user was
-/// onboarded with (`resend` emails a password): a user recognised by its
-/// employee id but carrying another email hash is a `conflict` (an email change
-/// is an `update`'s to make), and nothing is changed.
-pub async fn find_person_at_address(iam: &Iam, person: &Person<'_>, path: &str) -> Lookup {
-    match find_person(iam, person, path).await {
-        Lookup::Found(_, Recognised::EmailChanged) => refused(
-            person.username,
-            Status::Conflict,
-            "UserConflict",
-            "the IAM user with this name and employee id was onboarded with another email \
-             address (an update changes it); nothing was changed"
-                .into(),
+/// Like [`find_person`], for the actions that take the person exactly as
+/// onboarded (`offboard`, and `resend`, which emails a password): a user
+/// recognised by one identifier but carrying another value of the other (an
+/// email or employee id change, an `update`'s to make) is a `conflict`, and
+/// nothing is changed.
+pub async fn find_person_exactly(iam: &Iam, person: &Person<'_>, path: &str) -> Lookup {
+    let which = match find_person(iam, person, path).await {
+        Lookup::Found(_, Recognised::EmailChanged) => {
+            "employee id was onboarded with another email"
+        }
+        Lookup::Found(_, Recognised::EmployeeIdChanged) => {
+            "email was onboarded with another employee id"
+        }
+        found => return found,
+    };
+    refused(
+        person.username,
+        Status::Conflict,
+        "UserConflict",
+        format!(
+            "the IAM user with this name and {which} (send an update first); nothing was changed"
         ),
-        found => found,
-    }
+    )
 }
 
 fn refused(name: &str, status: Status, code: &str, message: String) -> Lookup {

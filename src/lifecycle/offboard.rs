@@ -19,7 +19,7 @@
 
 use tracing::{Instrument, info, info_span};
 
-use super::lookup::{Lookup, find_person};
+use super::lookup::{Lookup, find_person_exactly};
 use super::schedule::{PendingOffboardings, schedule_at, schedule_input, schedule_name};
 use crate::aws::AwsError;
 use crate::aws::iam::{CredentialKind, ExistingUser, Iam};
@@ -111,7 +111,8 @@ impl Offboarder {
             employee_id: leaver.employee_id.as_deref(),
             email_hash: leaver.email.as_ref().map(|e| e.sha256_hex()),
         };
-        let user = match find_person(&self.iam, &person, self.config.user_path.as_str()).await {
+        let path = self.config.user_path.as_str();
+        let user = match find_person_exactly(&self.iam, &person, path).await {
             Lookup::Found(user, _) => user,
             Lookup::Refused(result) => return *result,
         };

@@ -2,7 +2,7 @@
 //! for a user whose first one expired or got lost.
 //!
 //! Only for the person's user at the address it was onboarded with
-//! ([`super::lookup::find_person_at_address`]) whose `OnboardingStatus` is
+//! ([`super::lookup::find_person_exactly`]) whose `OnboardingStatus` is
 //! `complete` or `expired`, and, without `force`, only when `GetUser` says the
 //! password was never used. Then: `CreateLoginProfile` (or `UpdateLoginProfile`,
 //! which replaces the old password, so exactly one valid password exists) with
@@ -13,7 +13,7 @@
 use tokio::sync::OnceCell;
 use tracing::{error, info, info_span, warn};
 
-use super::lookup::{Lookup, find_person_at_address};
+use super::lookup::{Lookup, find_person_exactly};
 use crate::aws::AwsError;
 use crate::aws::iam::{ExistingUser, Iam};
 use crate::aws::ses::Ses;
@@ -126,12 +126,11 @@ impl Resender {
     ) -> EmployeeResult {
         let name = employee.username.as_str();
         let person = Person::from(employee);
-        let user = match find_person_at_address(&self.iam, &person, self.config.user_path.as_str())
-            .await
-        {
-            Lookup::Found(user, _) => user,
-            Lookup::Refused(result) => return *result,
-        };
+        let user =
+            match find_person_exactly(&self.iam, &person, self.config.user_path.as_str()).await {
+                Lookup::Found(user, _) => user,
+                Lookup::Refused(result) => return *result,
+            };
         let mut result = EmployeeResult::for_user(name, Status::Resent);
         result.user_arn = Some(user.arn.clone());
         if let Some(error) = refusal(&user, force) {

@@ -86,7 +86,8 @@ pub fn schedule_at(at: i64) -> String {
 }
 
 /// The direct-invoke payload the schedule sends: the same offboarding, without
-/// `effectiveAt` (so it runs at once then), marked `fromSchedule`. Scheduler
+/// `effectiveAt` (so it runs at once then) and, when an employee id names the
+/// leaver, without `email`, marked `fromSchedule`. Scheduler
 /// invokes asynchronously and reads no results, so that run fails the invocation
 /// unless the leaver ends offboarded: Lambda retries it, then the dead-letter
 /// queue keeps it.
@@ -95,7 +96,13 @@ pub fn schedule_input(leaver: &Leaver) -> Value {
     if let Some(id) = &leaver.employee_id {
         employee["employeeId"] = json!(id);
     }
-    if let Some(email) = &leaver.email {
+    // With an employee id, that and the name identify the leaver: an update may
+    // still change the address during the notice period.
+    if let Some(email) = leaver
+        .email
+        .as_ref()
+        .filter(|_| leaver.employee_id.is_none())
+    {
         employee["email"] = json!(email.as_str());
     }
     json!({"action": "offboard", "fromSchedule": true, "employee": employee})

@@ -733,8 +733,7 @@ async fn a_future_offboarding_creates_one_self_deleting_schedule_and_changes_not
                 && target.role_arn() == SCHEDULER_ROLE
                 && input
                     == json!({"action": "offboard", "fromSchedule": true,
-                              "employee": {"username": "jane.doe", "employeeId": "E-1042",
-                                           "email": "jane.doe@example.com"}})
+                              "employee": {"username": "jane.doe", "employeeId": "E-1042"}})
         })
         .then_output(|| {
             aws_sdk_scheduler::operation::create_schedule::CreateScheduleOutput::builder()
@@ -940,4 +939,45 @@ async fn offboard_update_and_resend_take_the_lease_before_any_call() {
             "{payload}"
         );
     }
+}
+
+#[tokio::test]
+async fn an_offboarding_whose_email_or_employee_id_differs_is_a_conflict_and_writes_nothing() {
+    for employee in [
+        json!({"username": "jane.doe", "employeeId": "E-1042", "email": "other@example.com"}),
+        json!({"username": "jane.doe", "employeeId": "E-9", "email": "jane.doe@example.com"}),
+    ] {
+        let state: Shared = Arc::new(Mutex::new(Account::jane("complete")));
+        let result = run(&state, json!({"action": "offboard", "employee": employee})).await;
+        assert_eq!(result.status, Status::Conflict, "{employee}: {result:?}");
+        assert_eq!(result.error.unwrap().code, "UserConflict");
+        assert!(state.lock().unwrap().writes().is_empty(), "{employee}");
+    }
+}
+
+#[tokio::test]
+async fn an_update_recognised_by_email_sets_a_new_or_first_employee_id() {
+    let mut record = update(&["developers"], Some("Engineering"), "jane.doe@example.com");
+    record["employee"]["tags"] = json!({"CostCenter": "4410"});
+    record["employee"]["employeeId"] = json!("E-2001");
+    // A changed id, then a first id for a user onboarded without one.
+    for without_id in [false, true] {
+        let mut jane = Account::jane("complete");
+        if without_id {
+            jane.tags.retain(|(k, _)| k != "EmployeeId");
+        }
+        let state: Shared = Arc::new(Mutex::new(jane));
+        let result = run(&state, record.clone()).await;
+        assert_eq!(result.status, Status::Updated, "{result:?}");
+        assert_eq!(
+            state.lock().unwrap().writes(),
+            [&"TagUser ManagedBy=iam-onboarding EmployeeId=E-2001".to_string()]
+        );
+    }
+    // Both identifiers changed at once: not recognisable, nothing written.
+    let mut both = record.clone();
+    both["employee"]["email"] = json!("someone@example.com");
+    let state: Shared = Arc::new(Mutex::new(Account::jane("complete")));
+    assert_eq!(run(&state, both).await.status, Status::Conflict);
+    assert!(state.lock().unwrap().writes().is_empty());
 }

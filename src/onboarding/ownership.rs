@@ -232,6 +232,9 @@ pub enum Recognised {
     /// The person's user, recognised by employee id, with another email hash (an
     /// email change; only an update acts on it).
     EmailChanged,
+    /// The person's user, recognised by email hash, with another or no employee
+    /// id (an id change or a first id; only an update acts on it).
+    EmployeeIdChanged,
     /// Not the person's user, or not this function's: leave it alone (why).
     Foreign(&'static str),
 }
@@ -240,6 +243,8 @@ impl Person<'_> {
     /// Whether `user` (found under [`Person::username`]) is this person's user,
     /// created by this function under `path`. Rule: the marker, the path, and
     /// every identifier the request gives must match; a tag that is absent does not match.
+    /// When both identifiers are given and exactly one differs, the other one
+    /// recognises the user ([`Recognised::EmailChanged`], [`Recognised::EmployeeIdChanged`]).
     pub fn recognise(&self, user: &ExistingUser, path: &str) -> Recognised {
         if user.tag(MANAGED_BY_TAG) != Some(MANAGED_BY_VALUE) {
             return Recognised::Foreign(
@@ -249,12 +254,18 @@ impl Person<'_> {
         if user.path != path {
             return Recognised::Foreign(OUTSIDE_PATH);
         }
+        let same_email = self
+            .email_hash
+            .as_deref()
+            .is_some_and(|hash| user.tag(EMAIL_HASH_TAG) == Some(hash));
         if let Some(id) = self.employee_id
             && user.tag(EMPLOYEE_ID_TAG) != Some(id)
         {
-            return Recognised::Foreign(
-                "the IAM user with this name belongs to another employee id",
-            );
+            return if same_email {
+                Recognised::EmployeeIdChanged
+            } else {
+                Recognised::Foreign("the IAM user with this name belongs to another employee id")
+            };
         }
         match &self.email_hash {
             Some(hash) if user.tag(EMAIL_HASH_TAG) != Some(hash.as_str()) => {
@@ -316,9 +327,28 @@ mod tests {
             person(Some("E-1"), Some("new")).recognise(&same, "/employees/"),
             Recognised::EmailChanged
         );
+        assert_eq!(
+            person(Some("E-2"), Some("abc")).recognise(&same, "/employees/"),
+            Recognised::EmployeeIdChanged
+        );
+        let without_id = user(
+            "/employees/",
+            &[(MANAGED_BY_TAG, MANAGED_BY_VALUE), (EMAIL_HASH_TAG, "abc")],
+        );
+        assert_eq!(
+            person(Some("E-1"), Some("abc")).recognise(&without_id, "/employees/"),
+            Recognised::EmployeeIdChanged
+        );
+        assert!(matches!(
+            person(Some("E-2"), Some("new")).recognise(&same, "/employees/"),
+            Recognised::Foreign(_)
+        ));
+        assert!(matches!(
+            person(Some("E-2"), None).recognise(&same, "/employees/"),
+            Recognised::Foreign(_)
+        ));
         for (p, u) in [
             (person(None, Some("new")), same.clone()),
-            (person(Some("E-2"), Some("abc")), same.clone()),
             (person(Some("E-1"), None), user("/other/", &ours)),
             (person(Some("E-1"), None), user("/employees/", &ours[1..])),
             (person(Some("E-1"), None), user("/employees/", &[ours[0]])),

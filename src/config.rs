@@ -1,5 +1,7 @@
 //! Configuration from the environment, checked once at start-up.
 
+use std::time::Duration;
+
 use crate::hr::{Email, GroupName, UserPath};
 use crate::hygiene::SweepSettings;
 
@@ -36,7 +38,14 @@ pub struct Config {
     /// Emails per second SES accepts from this account (`SES_MAX_SEND_RATE`, a
     /// positive number); without it the account's `MaxSendRate` (`GetSendQuota`).
     pub ses_max_send_rate: Option<f64>,
+    /// Longest one AWS call may take, SDK retries included (`AWS_CALL_TIMEOUT_MS`,
+    /// 50 to 30000, default 3000): the SDK's operation timeout (attempts time out
+    /// at half of it), and the unit of the deadline's budget ([`crate::deadline`]).
+    pub call_timeout: Duration,
 }
+
+/// Default of `AWS_CALL_TIMEOUT_MS`.
+pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_millis(3000);
 
 /// EventBridge Scheduler settings for future offboardings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -143,6 +152,18 @@ impl Config {
                 )),
             })
             .transpose()?;
+        let call_timeout = match get("AWS_CALL_TIMEOUT_MS") {
+            None => DEFAULT_CALL_TIMEOUT,
+            Some(ms) => match ms.parse::<u64>() {
+                Ok(ms @ 50..=30_000) => Duration::from_millis(ms),
+                _ => {
+                    return Err(fail(
+                        "AWS_CALL_TIMEOUT_MS",
+                        "must be a whole number of milliseconds from 50 to 30000".into(),
+                    ));
+                }
+            },
+        };
         Ok(Self {
             self_manage_policy_arn,
             sender,
@@ -157,6 +178,7 @@ impl Config {
             sweep: SweepSettings::from_lookup(&get)?,
             idempotency_table,
             ses_max_send_rate,
+            call_timeout,
         })
     }
 }
@@ -246,6 +268,7 @@ mod tests {
         assert!(config.allowed_groups.is_empty());
         assert!(config.permissions_boundary_arn.is_none());
         assert_eq!(config.ses_max_send_rate, None);
+        assert_eq!(config.call_timeout, DEFAULT_CALL_TIMEOUT);
     }
 
     #[test]
@@ -328,6 +351,10 @@ mod tests {
                 vec![MINIMAL[0], MINIMAL[1], ("SES_MAX_SEND_RATE", "fast")],
                 "SES_MAX_SEND_RATE",
             ),
+            (
+                vec![MINIMAL[0], MINIMAL[1], ("AWS_CALL_TIMEOUT_MS", "10")],
+                "AWS_CALL_TIMEOUT_MS",
+            ),
         ];
         for (pairs, variable) in cases {
             let err = Config::from_lookup(lookup(&pairs)).unwrap_err();
@@ -355,6 +382,7 @@ mod tests {
             ("EVENTBRIDGE_SOURCE", "com.example.hr"),
             ("IDEMPOTENCY_TABLE", "iam-onboarding-Idempotency-1A2B"),
             ("SES_MAX_SEND_RATE", "14"),
+            ("AWS_CALL_TIMEOUT_MS", "1500"),
         ]);
         let config = Config::from_lookup(lookup(&pairs)).unwrap();
         assert_eq!(config.user_path.as_str(), "/employees/");
@@ -367,5 +395,6 @@ mod tests {
             Some("iam-onboarding-Idempotency-1A2B")
         );
         assert_eq!(config.ses_max_send_rate, Some(14.0));
+        assert_eq!(config.call_timeout, Duration::from_millis(1500));
     }
 }

@@ -5,6 +5,7 @@ use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde_json::Value;
 use tracing::{Instrument, info_span};
 
+use crate::deadline::Deadline;
 use crate::hr::{Action, FieldError};
 use crate::hygiene::Sweeper;
 use crate::onboarding::{AccountContext, Status};
@@ -63,6 +64,10 @@ impl From<HandlerError> for Diagnostic {
                 status: Status::NotFound,
                 ..
             } => "UserNotFound",
+            HandlerError::NotDone {
+                status: Status::NotStarted,
+                ..
+            } => "NotStarted",
             HandlerError::NotDone { action, .. } => match action {
                 Action::Onboard => "OnboardingFailed",
                 Action::Offboard => "OffboardingFailed",
@@ -104,11 +109,14 @@ impl App {
 
     /// Handles one invocation. The runtime parses the payload as [`StrictJson`], so an
     /// event with a duplicate key is refused (`InvalidRequest` naming its path) before any
-    /// trigger looks at it.
+    /// trigger looks at it. Everything runs within the invocation's deadline
+    /// (`Context.deadline`, see [`crate::deadline`]).
     pub async fn handle(&self, event: LambdaEvent<StrictJson>) -> Result<Value, HandlerError> {
         // Boxed: the workflows' futures are large, and whoever awaits this one (the
         // runtime, a test's block_on) keeps it on its stack.
-        Box::pin(self.dispatch(event)).await
+        let deadline =
+            Deadline::from_epoch_ms(event.context.deadline, self.workflows.config().call_timeout);
+        Box::pin(Deadline::scope(deadline, self.dispatch(event))).await
     }
 
     async fn dispatch(&self, event: LambdaEvent<StrictJson>) -> Result<Value, HandlerError> {

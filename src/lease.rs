@@ -20,10 +20,11 @@
 use std::future::Future;
 
 use sha2::{Digest, Sha256};
-use tracing::warn;
+use tracing::{info, warn};
 
 use crate::aws::AwsError;
 use crate::aws::dynamodb::Dynamo;
+use crate::deadline::Deadline;
 use crate::onboarding::ownership::unix_now;
 use crate::onboarding::{EmployeeResult, Status, Step};
 
@@ -120,13 +121,19 @@ impl Leases {
 
     /// [`Self::exclusive`] for a workflow's per-employee `work`: a lease not taken
     /// becomes a `failed` result for `username` at step `acquire_lease` (code
-    /// `OnboardingInProgress` when another attempt holds it), with nothing written.
+    /// `OnboardingInProgress` when another attempt holds it), with nothing written;
+    /// so does a `not_started` one when the invocation's deadline is too near
+    /// to start (see [`crate::deadline`]).
     pub async fn guard(
         &self,
         username: &str,
         attempt: &str,
         work: impl Future<Output = EmployeeResult>,
     ) -> EmployeeResult {
+        if !Deadline::allows_start() {
+            info!("not started: the invocation's deadline is too near");
+            return EmployeeResult::not_started(username);
+        }
         match self.exclusive(username, attempt, work).await {
             Ok(result) => result,
             Err(err) => EmployeeResult::for_user(username, Status::Failed).with_failure(
@@ -172,6 +179,22 @@ mod tests {
         let key = lease_key("jane.doe");
         assert!(key.starts_with("lease#") && key.len() == 6 + 64);
         assert!(!key.contains("jane"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_work_starts_when_the_deadline_is_too_near() {
+        use crate::deadline::{DEADLINE_EXCEEDED, UNDO_CALLS};
+        use std::time::Duration;
+        let call = Duration::from_millis(100);
+        let near = Deadline::after(call * (UNDO_CALLS + 1), call);
+        let result = Deadline::scope(Some(near), async {
+            Leases::new(None)
+                .guard("jane", "a", async { unreachable!("no work may start") })
+                .await
+        })
+        .await;
+        assert_eq!(result.status, Status::NotStarted);
+        assert_eq!(result.error.unwrap().code, DEADLINE_EXCEEDED);
     }
 
     #[tokio::test]

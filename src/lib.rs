@@ -9,6 +9,7 @@
 
 pub mod aws;
 pub mod config;
+pub mod deadline;
 pub mod handler;
 pub mod hr;
 pub mod hygiene;
@@ -21,7 +22,7 @@ pub mod workflows;
 
 use aws_types::SdkConfig;
 
-use crate::aws::sdk::{iam_client, ses_client};
+use crate::aws::sdk::{iam_client, ses_client, with_call_timeout};
 use crate::aws::{
     dynamodb::Dynamo, iam::Iam, scheduler::Scheduler, secrets::Secrets, ses::Ses, sns::Sns,
 };
@@ -33,9 +34,11 @@ use crate::triggers::webhook::{Deliveries, SigningKeys};
 use crate::workflows::Workflows;
 
 /// The composition root, used by `main` and the tests: one client per service,
-/// created once per container, wired into the handler state. Without
+/// created once per container, every call bounded by `AWS_CALL_TIMEOUT_MS`,
+/// wired into the handler state. Without
 /// `IDEMPOTENCY_TABLE` it logs that runs are neither serialised nor de-duplicated.
 pub fn build_app(sdk: &SdkConfig, config: Config) -> App {
+    let sdk = &with_call_timeout(sdk, config.call_timeout);
     let table = config
         .idempotency_table
         .clone()

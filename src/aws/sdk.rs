@@ -8,9 +8,12 @@
 //! Everything else (HTTPS client, sleep, clock, the 3.1 s connect timeout) is the
 //! SDK's default for [`BehaviorVersion::latest`].
 
+use std::time::Duration;
+
 use aws_credential_types::Credentials;
 use aws_sdk_iam::config::BehaviorVersion;
 use aws_sdk_iam::config::retry::{RetryPartition, TokenBucket};
+use aws_sdk_iam::config::timeout::TimeoutConfig;
 use aws_types::SdkConfig;
 use aws_types::region::Region;
 use aws_types::sdk_config::{RetryConfig, SharedCredentialsProvider};
@@ -53,6 +56,25 @@ pub fn iam_client(sdk: &SdkConfig) -> aws_sdk_iam::Client {
         .retry_partition(own_retry_partition("iam-onboarding-iam"))
         .build();
     aws_sdk_iam::Client::from_conf(config)
+}
+
+/// The SDK's connect timeout (its default for this behavior version).
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(3100);
+
+/// `sdk` with every call bounded: operation timeout `call_timeout` (all
+/// attempts and backoff), attempt timeout half of it, connect timeout 3.1 s or
+/// `call_timeout` if shorter. Without them a hung call waits until Lambda ends
+/// the run, wherever it is.
+pub fn with_call_timeout(sdk: &SdkConfig, call_timeout: Duration) -> SdkConfig {
+    sdk.to_builder()
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(CONNECT_TIMEOUT.min(call_timeout))
+                .operation_timeout(call_timeout)
+                .operation_attempt_timeout(call_timeout / 2)
+                .build(),
+        )
+        .build()
 }
 
 /// Reads the SDK configuration through `lookup` (empty values count as unset).
@@ -149,6 +171,25 @@ mod tests {
         assert_eq!(
             ses.config().retry_config().map(|r| r.max_attempts()),
             Some(SDK_MAX_ATTEMPTS)
+        );
+    }
+
+    #[test]
+    fn every_call_is_bounded_by_the_call_timeout() {
+        let sdk = sdk_config_from_lookup(lookup(LAMBDA)).unwrap();
+        let bounded = with_call_timeout(&sdk, Duration::from_millis(3000));
+        let timeouts = bounded.timeout_config().unwrap();
+        assert_eq!(timeouts.operation_timeout(), Some(Duration::from_secs(3)));
+        assert_eq!(
+            timeouts.operation_attempt_timeout(),
+            Some(Duration::from_millis(1500))
+        );
+        assert_eq!(timeouts.connect_timeout(), Some(Duration::from_secs(3)));
+        let client = ses_client(&bounded);
+        let client_timeouts = client.config().timeout_config().unwrap();
+        assert_eq!(
+            client_timeouts.operation_timeout(),
+            Some(Duration::from_secs(3))
         );
     }
 

@@ -1,8 +1,9 @@
 //! SES (v1) SendEmail, paced to the account's sending rate.
 
 use std::num::NonZeroU32;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use aws_sdk_ses::Client;
 use aws_sdk_ses::types::{Body, Content, Destination, Message};
@@ -28,21 +29,42 @@ pub struct Ses {
     pacing: Option<Arc<Pacing>>,
 }
 
-/// Two rate limiters at the account's sending rate (governor's GCRA, burst 1, so
-/// sends are evenly spaced and never more than the rate in any second): one for
-/// starting work that will send an email ([`Ses::wait_for_turn`]), one for the
-/// sends themselves.
+/// A rate limiter at the account's sending rate (governor's GCRA, burst 1, so
+/// sends are evenly spaced and never more than the rate in any second), the
+/// emails queued for it and the last send, so work that will send one can tell
+/// how long its turn is away ([`Ses::queue`]).
 #[derive(Debug)]
 struct Pacing {
     /// `SES_MAX_SEND_RATE`; else `GetSendQuota`'s `MaxSendRate`, read once.
     configured: Option<f64>,
-    limiters: OnceCell<Limiters>,
+    limiter: OnceCell<Limiter>,
+    /// Places held in the queue ([`SendTicket`]s alive).
+    queued: AtomicUsize,
+    /// When the limiter last let an email go.
+    last_send: Mutex<Option<Instant>>,
 }
 
 #[derive(Debug)]
-struct Limiters {
-    starts: DefaultDirectRateLimiter,
+struct Limiter {
+    rate: f64,
     sends: DefaultDirectRateLimiter,
+}
+
+/// A place in the send queue: held from the start of work that will send one
+/// email until that work ends; dropping it leaves the queue.
+#[derive(Debug)]
+pub struct SendTicket {
+    pacing: Option<Arc<Pacing>>,
+    /// How long the queue ahead takes at the sending rate.
+    pub wait: Duration,
+}
+
+impl Drop for SendTicket {
+    fn drop(&mut self) {
+        if let Some(pacing) = &self.pacing {
+            pacing.queued.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
 }
 
 /// The quota of `rate` emails per second (any positive rate, fractions included), burst 1.
@@ -86,16 +108,18 @@ impl Ses {
         Self {
             pacing: Some(Arc::new(Pacing {
                 configured: max_send_rate,
-                limiters: OnceCell::new(),
+                limiter: OnceCell::new(),
+                queued: AtomicUsize::new(0),
+                last_send: Mutex::new(None),
             })),
             ..self
         }
     }
 
-    async fn limiters(&self) -> Option<&Limiters> {
+    async fn limiter(&self) -> Option<&Limiter> {
         let pacing = self.pacing.as_ref()?;
-        let limiters = pacing
-            .limiters
+        let limiter = pacing
+            .limiter
             .get_or_init(|| async {
                 let rate = match pacing.configured {
                     Some(rate) => rate,
@@ -110,13 +134,13 @@ impl Ses {
                     },
                 };
                 info!(rate, "pacing SES sends (emails per second)");
-                Limiters {
-                    starts: RateLimiter::direct(quota(rate)),
+                Limiter {
+                    rate,
                     sends: RateLimiter::direct(quota(rate)),
                 }
             })
             .await;
-        Some(limiters)
+        Some(limiter)
     }
 
     /// `GetSendQuota`'s `MaxSendRate` (emails per second).
@@ -125,11 +149,31 @@ impl Ses {
         Ok(quota.max_send_rate())
     }
 
-    /// Waits until work that ends in one email may start, so a batch starts no
-    /// faster than SES accepts its emails (returns at once when unpaced).
-    pub async fn wait_for_turn(&self) {
-        if let Some(limiters) = self.limiters().await {
-            limiters.starts.until_ready().await;
+    /// Joins the send queue for work that will send one email; the ticket says
+    /// how long until its turn: the limiter's next slot, then one period per email
+    /// queued ahead (zero unpaced).
+    pub async fn queue(&self) -> SendTicket {
+        let Some(pacing) = &self.pacing else {
+            return SendTicket {
+                pacing: None,
+                wait: Duration::ZERO,
+            };
+        };
+        let rate = self.limiter().await.map_or(FALLBACK_SEND_RATE, |l| l.rate);
+        let period = Duration::from_secs_f64(1.0 / rate);
+        let ahead = pacing.queued.fetch_add(1, Ordering::SeqCst);
+        // The limiter's next slot (burst 1: a period after the last send), then one
+        // period per email queued ahead.
+        let next_slot = pacing
+            .last_send
+            .lock()
+            .expect("pacing lock")
+            .map_or(Duration::ZERO, |last| {
+                (last + period).saturating_duration_since(Instant::now())
+            });
+        SendTicket {
+            pacing: Some(pacing.clone()),
+            wait: next_slot + period * u32::try_from(ahead).unwrap_or(u32::MAX),
         }
     }
 
@@ -146,8 +190,11 @@ impl Ses {
         let mut backoff = FIRST_THROTTLE_BACKOFF;
         let mut attempt = 1;
         loop {
-            if let Some(limiters) = self.limiters().await {
-                limiters.sends.until_ready().await;
+            if let Some(limiter) = self.limiter().await {
+                limiter.sends.until_ready().await;
+                if let Some(pacing) = &self.pacing {
+                    *pacing.last_send.lock().expect("pacing lock") = Some(Instant::now());
+                }
             }
             match self
                 .send_once(sender, recipient, email, configuration_set)
@@ -253,7 +300,6 @@ mod tests {
         let (quota, sent) = (send_quota(1000.0), sent());
         let ses = Ses::new(client(&[&quota, &sent])).paced(None);
         let other = ses.clone();
-        ses.wait_for_turn().await;
         for ses in [&ses, &other, &ses] {
             assert_eq!(send(ses).await.unwrap(), "m");
         }
@@ -265,7 +311,6 @@ mod tests {
     async fn a_configured_rate_needs_no_send_quota() {
         let (quota, sent) = (send_quota(1000.0), sent());
         let ses = Ses::new(client(&[&quota, &sent])).paced(Some(500.0));
-        ses.wait_for_turn().await;
         send(&ses).await.unwrap();
         assert_eq!(quota.num_calls(), 0);
     }
@@ -326,6 +371,34 @@ mod tests {
             daily.num_calls(),
             1,
             "the daily quota lasts hours: no retry"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_ticket_tells_how_long_the_queue_ahead_takes() {
+        let sent = sent();
+        let ses = Ses::new(client(&[&sent])).paced(Some(2.0));
+        let first = ses.queue().await;
+        let second = ses.clone().queue().await;
+        assert_eq!(first.wait, Duration::ZERO);
+        assert_eq!(
+            second.wait,
+            Duration::from_millis(500),
+            "one email ahead at 2/s"
+        );
+        drop(first);
+        drop(second);
+        assert_eq!(
+            ses.queue().await.wait,
+            Duration::ZERO,
+            "dropped tickets leave"
+        );
+        assert_eq!(Ses::new(client(&[])).queue().await.wait, Duration::ZERO);
+        send(&ses).await.unwrap();
+        let after_a_send = ses.queue().await.wait;
+        assert!(
+            after_a_send > Duration::from_millis(400) && after_a_send <= Duration::from_millis(500),
+            "the limiter's next slot is a period after the last send: {after_a_send:?}"
         );
     }
 

@@ -20,6 +20,9 @@ pub enum SweepOutcome {
     Capped,
     /// The report or a listing failed or was incomplete: nothing was done.
     Aborted,
+    /// The invocation's deadline came first: the actions from `stopped` on were
+    /// not taken (the next sweep, or Lambda's retry, takes them).
+    OutOfTime,
 }
 
 /// What happened to one planned action.
@@ -148,6 +151,14 @@ impl SweepSummary {
         let subject = match self.outcome {
             SweepOutcome::Aborted => "iam-onboarding sweep ABORTED: nothing was done".to_string(),
             SweepOutcome::Capped => "iam-onboarding sweep STOPPED at the action cap".to_string(),
+            SweepOutcome::OutOfTime => format!(
+                "iam-onboarding sweep STOPPED at the invocation's deadline: {} of {} actions not taken",
+                self.actions
+                    .iter()
+                    .filter(|a| a.outcome == ActionOutcome::NotTaken)
+                    .count(),
+                self.actions.len()
+            ),
             SweepOutcome::DryRun => format!(
                 "iam-onboarding sweep (dry run): {} actions planned",
                 self.actions.len()

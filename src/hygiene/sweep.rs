@@ -19,6 +19,7 @@ use crate::aws::iam::{Credential, CredentialKind, ExistingUser, Iam};
 use crate::aws::ses::Ses;
 use crate::aws::sns::Sns;
 use crate::config::Config;
+use crate::deadline::Deadline;
 use crate::hr::mask_emails_in;
 use crate::lease::Leases;
 use crate::onboarding::ownership::{
@@ -182,6 +183,19 @@ impl Sweeper {
         let attempt = format!("sweep/{:016x}", rand::random::<u64>());
         let mut first = 0;
         for candidate in &candidates {
+            if !Deadline::allows_start() {
+                let left = summary.actions.len() - first;
+                warn!(left, "sweep stopped before the invocation's deadline");
+                for report in &mut summary.actions[first..] {
+                    report.outcome = ActionOutcome::NotTaken;
+                }
+                summary.outcome = SweepOutcome::OutOfTime;
+                summary.stopped = Some(format!(
+                    "the invocation's deadline came before {left} actions could be taken; \
+                     they were not started, and the next sweep takes them"
+                ));
+                break;
+            }
             let span = info_span!("sweep_user", user = %mask_emails_in(&candidate.name));
             let range = first..first + candidate.findings.len();
             first = range.end;

@@ -1239,3 +1239,29 @@ async fn a_user_another_run_is_working_on_is_left_for_the_next_sweep() {
     );
     assert!(fake.writes_and_lists().is_empty(), "{:?}", fake.calls());
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_sweep_too_near_the_invocations_deadline_writes_nothing() {
+    use crate::deadline::Deadline;
+    use std::time::Duration;
+    let person = Person {
+        password: Some((NOW - 10 * DAY, None)),
+        ..Person::managed("jane", "complete")
+    };
+    let fake = Fake::new();
+    let sweeper = fake.sweeper(&[person], &[], vec![]);
+    // Less than one call and the undo (4 × 100 ms) left: not even the report is read.
+    let near = Deadline::after(Duration::from_millis(400), Duration::from_millis(100));
+    let summary = Deadline::scope(Some(near), sweeper.sweep(false, &account(), NOW)).await;
+    assert_eq!(summary.outcome, SweepOutcome::Aborted);
+    assert!(
+        summary
+            .stopped
+            .as_deref()
+            .unwrap()
+            .contains("DeadlineExceeded"),
+        "{:?}",
+        summary.stopped
+    );
+    assert!(fake.writes_and_lists().is_empty(), "{:?}", fake.calls());
+}

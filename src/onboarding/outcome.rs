@@ -36,6 +36,9 @@ pub enum Status {
     NotFound,
     /// Resend: a fresh one-time password replaced the old one and the welcome email was sent again.
     Resent,
+    /// The invocation's deadline came before this employee was started: nothing was
+    /// written; retryable (code `DeadlineExceeded`).
+    NotStarted,
 }
 
 impl Status {
@@ -72,6 +75,7 @@ impl Status {
             Status::Unchanged => "unchanged",
             Status::NotFound => "not_found",
             Status::Resent => "resent",
+            Status::NotStarted => "not_started",
         }
     }
 }
@@ -185,6 +189,21 @@ impl EmployeeResult {
             offboarding_cancelled: false,
             warning: None,
         }
+    }
+
+    /// The result for the user `username` when the invocation's deadline came
+    /// before its turn: status `not_started`, code `DeadlineExceeded`, nothing written.
+    pub fn not_started(username: &str) -> Self {
+        let mut result = Self::for_user(username, Status::NotStarted);
+        result.error = Some(ResultError {
+            code: crate::deadline::DEADLINE_EXCEEDED.into(),
+            message: "not started: the invocation's deadline was too near to start this \
+                      employee and still undo a failure; nothing was changed, send it again"
+                .into(),
+            field: None,
+            step: None,
+        });
+        result
     }
 
     /// The result for a failed `step`; `note` says what state the user is left in.

@@ -9,6 +9,7 @@ use serde::Serialize;
 use tracing::{info, warn};
 
 use crate::aws::AwsError;
+use crate::deadline::Deadline;
 
 /// One AWS call (or group of calls) of a workflow: onboarding, offboarding, update.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -200,13 +201,30 @@ impl Step {
         }
     }
 
-    /// Runs `call` as this step, logging its name, outcome, AWS error code and duration.
+    /// Whether the step undoes or records what was done (undo, the final tag, the
+    /// lease's release, the sweep's summary): it may use the time the invocation's
+    /// deadline keeps for the undo ([`crate::deadline`]).
+    pub fn is_closing(self) -> bool {
+        matches!(
+            self,
+            Step::UndoLoginProfile
+                | Step::MarkFailed
+                | Step::MarkExpired
+                | Step::MarkComplete
+                | Step::ReleaseLease
+                | Step::PublishSummary
+        )
+    }
+
+    /// Runs `call` as this step within the invocation's deadline (see
+    /// [`Deadline::bound`]: code `DeadlineExceeded` when it may not start or is cut
+    /// off), logging its name, outcome, AWS error code and duration.
     pub async fn run<T>(
         self,
         call: impl Future<Output = Result<T, AwsError>>,
     ) -> Result<T, AwsError> {
         let started = Instant::now();
-        let result = call.await;
+        let result = Deadline::bound(self.is_closing(), call).await;
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
         let step = self.as_str();
         match &result {

@@ -1238,3 +1238,118 @@ async fn with_the_lease_a_recent_claim_of_another_attempt_is_resumed() {
     assert_eq!(result.status, Status::Created, "{result:?}");
     assert_eq!(rules.tag_user.num_calls(), 2, "claim, then complete");
 }
+
+// The invocation's deadline (issue 16 part 3): decisions at the request level.
+
+/// One AWS call's budget in the deadline tests; a step needs 4 of them left.
+const CALL: std::time::Duration = std::time::Duration::from_millis(100);
+
+async fn run_within(
+    onboarder: &Onboarder,
+    request: OnboardingRequest,
+    left: std::time::Duration,
+) -> Vec<EmployeeResult> {
+    let deadline = crate::deadline::Deadline::after(left, CALL);
+    crate::deadline::Deadline::scope(Some(deadline), onboarder.run(request, &account(), ATTEMPT))
+        .await
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_deadline_too_near_for_one_call_and_the_undo_starts_nothing() {
+    let rules = Rules::success();
+    let onboarder = rules.onboarder(&[]);
+    let results = run_within(&onboarder, request(false), CALL * 4).await;
+    assert_eq!(results[0].status, Status::NotStarted);
+    let error = results[0].error.as_ref().unwrap();
+    assert_eq!(error.code, "DeadlineExceeded");
+    assert!(error.message.contains("nothing was changed"));
+    for rule in [&rules.create_user, &rules.send_email, &rules.tag_user] {
+        assert_eq!(rule.num_calls(), 0, "no call at all");
+    }
+}
+
+#[tokio::test]
+async fn a_send_still_retrying_when_only_the_undo_time_is_left_is_stopped_and_undone() {
+    let mut rules = Rules::success();
+    // SES keeps throttling: the send's backoff (0.5 s, 1 s, ...) outlasts its step.
+    rules.send_email = mock!(SesClient::send_email)
+        .sequence()
+        .error(|| {
+            SendEmailError::generic(
+                ErrorMetadata::builder()
+                    .code("Throttling")
+                    .message("Maximum sending rate exceeded.")
+                    .build(),
+            )
+        })
+        .repeatedly()
+        .build();
+    rules.tag_user = mock!(IamClient::tag_user)
+        .match_requests(|req| {
+            req.tags()
+                .iter()
+                .any(|t| t.key() == "OnboardingStatus" && t.value() == "failed")
+        })
+        .then_output(|| TagUserOutput::builder().build());
+    let onboarder = rules.onboarder(&[]);
+    let results = run_within(&onboarder, request(false), CALL * 7).await;
+
+    let result = &results[0];
+    assert_eq!(result.status, Status::Failed);
+    let error = result.error.as_ref().unwrap();
+    assert_eq!(error.code, "DeadlineExceeded");
+    assert_eq!(
+        error.step,
+        Some(Step::SendEmail),
+        "the result names the step"
+    );
+    assert!(error.message.contains("stopped"), "{}", error.message);
+    assert!(error.message.contains("a retry of this event completes it"));
+    assert_eq!(rules.delete_login_profile.num_calls(), 1, "password undone");
+    assert_eq!(rules.tag_user.num_calls(), 1, "marked failed");
+}
+
+#[tokio::test]
+async fn a_batch_paced_past_its_deadline_reports_the_rest_not_started() {
+    let rules = Rules::success();
+    let iam = mock_client!(
+        aws_sdk_iam,
+        RuleMode::MatchAny,
+        [
+            &rules.password_policy,
+            &rules.create_user,
+            &rules.create_login_profile,
+            &rules.attach_policy,
+            &rules.add_to_group,
+            &rules.tag_user,
+        ]
+    );
+    let ses = mock_client!(aws_sdk_ses, RuleMode::MatchAny, [&rules.send_email]);
+    // One email per second: the second and third hires' turns come after the
+    // time a start needs (one call and the undo) is all that is left.
+    let onboarder = Onboarder::new(
+        Iam::new(iam),
+        Ses::new(ses).paced(Some(1.0)),
+        config(Some("https://corp.signin.aws.amazon.com/console")),
+    );
+    let payload = json!({"employees": [
+        {"email": "ann@example.com", "groups": ["readers"]},
+        {"email": "bob@example.com", "groups": ["readers"]},
+        {"email": "cy@example.com", "groups": ["readers"]},
+    ]});
+    let request = OnboardingRequest::parse(&payload, &config(None).allowed_groups).unwrap();
+    let results = run_within(&onboarder, request, CALL * 7).await;
+
+    let statuses: Vec<Status> = results.iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses,
+        [Status::Created, Status::NotStarted, Status::NotStarted]
+    );
+    assert_eq!(results[1].username.as_deref(), Some("bob"));
+    assert_eq!(
+        rules.create_user.num_calls(),
+        1,
+        "only the first hire wrote"
+    );
+    assert_eq!(rules.send_email.num_calls(), 1);
+}

@@ -23,6 +23,7 @@ use crate::aws::AwsError;
 use crate::aws::iam::Iam;
 use crate::aws::ses::Ses;
 use crate::config::Config;
+use crate::deadline::Deadline;
 use crate::hr::{Employee, FieldError, OnboardingRequest, mask_emails_in};
 use crate::lease::Leases;
 use crate::lifecycle::PendingOffboardings;
@@ -138,12 +139,23 @@ impl Onboarder {
         if dry_run {
             return self.plan(employee).await;
         }
-        // One email per hire: start no faster than SES accepts them.
-        self.ses.wait_for_turn().await;
+        // One email per hire, paced to SES's rate: a hire whose email could not go
+        // out (and be undone) before the deadline is not started at all.
+        let ticket = self.ses.queue().await;
+        if !Deadline::allows_start_after(ticket.wait) {
+            info!(
+                queue_ms = ticket.wait.as_millis(),
+                "not started: the invocation's deadline comes before this hire's email could"
+            );
+            return EmployeeResult::not_started(employee.username.as_str());
+        }
         let work = self.onboard_exclusive(employee, account, attempt);
-        self.leases
+        let result = self
+            .leases
             .guard(employee.username.as_str(), attempt, work)
-            .await
+            .await;
+        drop(ticket);
+        result
     }
 
     /// [`Self::onboard_one`] once the person's lease is held.

@@ -65,8 +65,8 @@ pub async fn handle_sweep_request(
     Ok(json!({"sweep": summary}))
 }
 
-/// The scheduled sweep (never a dry run). An aborted sweep or a failed action
-/// is an error, so the errors alarm fires and Lambda retries (a retry
+/// The scheduled sweep (never a dry run). An aborted sweep, one the deadline
+/// stopped, or a failed action is an error, so the errors alarm fires and Lambda retries (a retry
 /// converges: every action is idempotent); the summary went to the topic.
 pub async fn handle_scheduled_sweep(
     sweeper: &Sweeper,
@@ -74,7 +74,10 @@ pub async fn handle_scheduled_sweep(
 ) -> Result<Value, HandlerError> {
     let summary = sweeper.run(false, account).await;
     let failures = summary.failures();
-    if summary.outcome == SweepOutcome::Aborted {
+    if matches!(
+        summary.outcome,
+        SweepOutcome::Aborted | SweepOutcome::OutOfTime
+    ) {
         return Err(HandlerError::SweepIncomplete(
             summary.stopped.unwrap_or_default(),
         ));

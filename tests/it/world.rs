@@ -222,8 +222,34 @@ pub async fn invoke_as(
     payload: Value,
     request_id: &str,
 ) -> Result<Value, iam_onboarding::handler::HandlerError> {
+    app.handle(LambdaEvent::new(payload.into(), context(request_id, 0)))
+        .await
+}
+
+/// [`invoke_as`] with the invocation's deadline `left` from now.
+pub async fn invoke_within(
+    app: &App,
+    payload: Value,
+    request_id: &str,
+    left: std::time::Duration,
+) -> Result<Value, iam_onboarding::handler::HandlerError> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    let deadline_ms = u64::try_from((now + left).as_millis()).unwrap();
+    app.handle(LambdaEvent::new(
+        payload.into(),
+        context(request_id, deadline_ms),
+    ))
+    .await
+}
+
+/// The Lambda context of an invocation: `deadline_ms` since the epoch (0: none,
+/// as `Context::default()`).
+fn context(request_id: &str, deadline_ms: u64) -> Context {
     let mut context = Context::default();
     context.request_id = request_id.into();
     context.invoked_function_arn = FUNCTION_ARN.into();
-    app.handle(LambdaEvent::new(payload.into(), context)).await
+    context.deadline = deadline_ms;
+    context
 }

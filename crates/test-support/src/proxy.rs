@@ -24,6 +24,7 @@ pub struct DelayProxy {
     lose: Arc<Mutex<Vec<String>>>,
     lost: Arc<Mutex<usize>>,
     limit: Arc<Mutex<Option<Limit>>>,
+    hang: Arc<Mutex<Option<String>>>,
 }
 
 /// A token bucket over the requests whose body contains `marker`: `rate` per
@@ -66,6 +67,7 @@ struct Shared {
     lose: Arc<Mutex<Vec<String>>>,
     lost: Arc<Mutex<usize>>,
     limit: Arc<Mutex<Option<Limit>>>,
+    hang: Arc<Mutex<Option<String>>>,
     agent: ureq::Agent,
 }
 
@@ -77,6 +79,7 @@ impl DelayProxy {
         let lose = Arc::new(Mutex::new(Vec::new()));
         let lost = Arc::new(Mutex::new(0));
         let limit = Arc::new(Mutex::new(None));
+        let hang = Arc::new(Mutex::new(None));
         let agent = ureq::Agent::new_with_config(
             ureq::config::Config::builder()
                 .http_status_as_error(false)
@@ -88,6 +91,7 @@ impl DelayProxy {
             lose: lose.clone(),
             lost: lost.clone(),
             limit: limit.clone(),
+            hang: hang.clone(),
             agent,
         });
         std::thread::spawn(move || {
@@ -101,7 +105,20 @@ impl DelayProxy {
             lose,
             lost,
             limit,
+            hang,
         }
+    }
+
+    /// Until [`DelayProxy::release`], requests whose body contains `marker` (e.g.
+    /// `Action=SendEmail`) hang: they never reach the emulator and get no answer
+    /// (released, their connection closes).
+    pub fn hang(&self, marker: &str) {
+        *self.hang.lock().unwrap() = Some(marker.to_string());
+    }
+
+    /// Ends [`DelayProxy::hang`].
+    pub fn release(&self) {
+        *self.hang.lock().unwrap() = None;
     }
 
     /// From now on, requests whose body contains `marker` (e.g. `Action=SendEmail`)
@@ -155,6 +172,21 @@ fn serve(stream: TcpStream, shared: &Shared) {
             }
         }
         let text = String::from_utf8_lossy(&body).into_owned();
+        let hangs = |shared: &Shared| {
+            shared
+                .hang
+                .lock()
+                .unwrap()
+                .as_ref()
+                .is_some_and(|m| text.contains(m.as_str()))
+        };
+        if hangs(shared) {
+            while hangs(shared) {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            let _ = writer.shutdown(Shutdown::Both);
+            return;
+        }
         let refused = shared
             .limit
             .lock()

@@ -27,7 +27,8 @@ fn in_progress(result: &EmployeeResult) -> bool {
 /// every employee right now (retryable, with `Retry-After`); all successful →
 /// 201 when any was created, else 202 when any offboarding was scheduled, else
 /// 200 (offboarded, updated, nothing new, dry run); 400/404/409/500 when all
-/// failed the same way; 207 otherwise.
+/// failed the same way; 503 when the invocation's deadline came before any
+/// employee started (retryable, with `Retry-After`); 207 otherwise.
 pub fn http_status(results: &[EmployeeResult]) -> u16 {
     let all = |pred: fn(Status) -> bool| results.iter().all(|r| pred(r.status));
     let any = |status: Status| results.iter().any(|r| r.status == status);
@@ -49,6 +50,8 @@ pub fn http_status(results: &[EmployeeResult]) -> u16 {
         409
     } else if all(|s| s == Status::Failed) {
         500
+    } else if all(|s| s == Status::NotStarted) {
+        503
     } else {
         207
     }
@@ -126,21 +129,27 @@ async fn run(
     let action = parsed.action();
     let mut results = workflows.run(parsed, account, request_id).await;
     let status = http_status(&results);
-    let retry_later = results.iter().any(in_progress);
+    let retry_later = results
+        .iter()
+        .any(|r| in_progress(r) || r.status == Status::NotStarted);
     // Nothing was done for anyone (no user, or not this person's): senders do not
     // keep events in order, so a retry may find the person once the hire is in.
     let nothing_done = results
         .iter()
         .all(|r| matches!(r.status, Status::NotFound | Status::Conflict));
-    let outcome =
-        (!nothing_done && results.iter().all(|r| r.status != Status::Failed)).then(|| Outcome {
-            status,
-            results: results
-                .iter()
-                .map(|r| r.status.as_str().to_string())
-                .collect(),
-            request_id: request_id.to_string(),
-        });
+    // Only a finished answer is kept for a repeat of the delivery: a failed or
+    // not started employee must run again.
+    let finished = results
+        .iter()
+        .all(|r| !matches!(r.status, Status::Failed | Status::NotStarted));
+    let outcome = (!nothing_done && finished).then(|| Outcome {
+        status,
+        results: results
+            .iter()
+            .map(|r| r.status.as_str().to_string())
+            .collect(),
+        request_id: request_id.to_string(),
+    });
     for result in results
         .iter_mut()
         .filter(|r| r.status == Status::Failed && !in_progress(r))
@@ -158,7 +167,8 @@ async fn run(
     info!(status, "webhook answered");
     let mut response = http_response(status, json!({"requestId": request_id, "results": results}));
     if retry_later {
-        // A duplicate delivery that lost the race: retryable, not an error.
+        // A duplicate delivery that lost the race, or employees the deadline left
+        // not started: retryable, not an error.
         response["headers"]["retry-after"] = json!(RETRY_AFTER_SECONDS.to_string());
     }
     (outcome, response)

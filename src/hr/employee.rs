@@ -184,6 +184,14 @@ impl Employee {
                     "this tag key is set by the onboarding function",
                 ));
             }
+            // IAM names an access key's description tag by the key id (tag keys
+            // are case-insensitive): an HR tag must not overwrite it.
+            if key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("AKIA")) {
+                return Err(FieldError::new(
+                    field,
+                    "tag keys starting with AKIA hold access-key descriptions",
+                ));
+            }
             if tags.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
                 return Err(FieldError::new(
                     field,
@@ -484,6 +492,10 @@ mod tests {
             ("managedby", "x", "tags.managedby"),
             ("Cost$", "x", "tags.Cost$"),
             ("R&D", "x", "tags.R&D"),
+            ("contactemail", "x", "tags.contactemail"),
+            ("MfaReminderSentAt", "1", "tags.MfaReminderSentAt"),
+            ("AKIANEWKEY", "hr", "tags.AKIANEWKEY"),
+            ("akia", "hr", "tags.akia"),
         ];
         for (key, value, field) in cases {
             let mut r = record("jane@example.com");

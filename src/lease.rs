@@ -24,8 +24,9 @@ use tracing::{info, warn};
 
 use crate::aws::AwsError;
 use crate::aws::dynamodb::Dynamo;
+use crate::aws::iam::ExistingUser;
 use crate::deadline::Deadline;
-use crate::onboarding::ownership::unix_now;
+use crate::onboarding::ownership::{attempt_in_progress, unix_now};
 use crate::onboarding::{EmployeeResult, Status, Step};
 
 /// How long a lease lasts, in seconds: twice the function timeout (60 s,
@@ -78,6 +79,17 @@ impl Leases {
     /// Whether runs are serialised (a table is configured).
     pub fn is_enabled(&self) -> bool {
         self.store.is_some()
+    }
+
+    /// The age in seconds of another run's recent `pending` claim on `user`,
+    /// which this run must not interfere with. `None` with a table: the lease's
+    /// holder is the only run, so such a claim is a run that ended. Without one,
+    /// [`attempt_in_progress`].
+    pub fn unfinished_claim(&self, user: &ExistingUser) -> Option<i64> {
+        if self.is_enabled() {
+            return None;
+        }
+        attempt_in_progress(user, unix_now())
     }
 
     /// Runs `work` while holding the lease of user `username` as `attempt`, then
@@ -202,5 +214,23 @@ mod tests {
         let leases = Leases::new(None);
         assert!(!leases.is_enabled());
         assert_eq!(leases.exclusive("jane", "a", async { 7 }).await, Ok(7));
+    }
+
+    #[test]
+    fn a_recent_pending_claim_counts_only_without_a_table() {
+        use crate::onboarding::ownership::{STARTED_AT_TAG, STATUS_PENDING, STATUS_TAG};
+        let pending = ExistingUser {
+            arn: "arn:aws:iam::123456789012:user/employees/jane".into(),
+            path: "/employees/".into(),
+            tags: vec![
+                (STATUS_TAG.into(), STATUS_PENDING.into()),
+                (STARTED_AT_TAG.into(), (unix_now() - 5).to_string()),
+            ],
+            password_last_used: None,
+        };
+        let age = Leases::new(None).unfinished_claim(&pending);
+        assert!(age.is_some_and(|age| (5..10).contains(&age)), "{age:?}");
+        let table = crate::onboarding::tests::held_leases();
+        assert_eq!(table.unfinished_claim(&pending), None);
     }
 }

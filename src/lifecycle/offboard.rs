@@ -28,8 +28,7 @@ use crate::config::Config;
 use crate::hr::{FieldError, Leaver, OffboardingRequest, mask_emails_in};
 use crate::lease::Leases;
 use crate::onboarding::ownership::{
-    OFFBOARDED_AT_TAG, Person, STATUS_OFFBOARDED, STATUS_TAG, attempt_in_progress, in_progress,
-    marker_tags, unix_now,
+    OFFBOARDED_AT_TAG, Person, STATUS_OFFBOARDED, STATUS_TAG, in_progress, marker_tags, unix_now,
 };
 use crate::onboarding::{AccountContext, EmployeeResult, Status, Step};
 use crate::workflows::for_each_entry;
@@ -122,11 +121,7 @@ impl Offboarder {
             result.status = Status::AlreadyOffboarded;
             return result;
         }
-        // Under the lease no other run can be working on this user: a recent
-        // pending claim is a run that ended, not one in progress.
-        if !self.leases.is_enabled()
-            && let Some(age) = attempt_in_progress(&user, unix_now())
-        {
+        if let Some(age) = self.leases.unfinished_claim(&user) {
             return result.with_failure(Step::GetUser, &in_progress(age), "");
         }
         if let Some(at) = leaver.effective_at.filter(|at| *at > unix_now()) {

@@ -27,7 +27,7 @@ use crate::hr::{Employee, GroupName, OnboardingRequest, mask_emails_in};
 use crate::lease::Leases;
 use crate::onboarding::ownership::{
     CONTACT_EMAIL_TAG, DEPARTMENT_TAG, MANAGED_BY_TAG, MANAGED_BY_VALUE, Person, STATUS_OFFBOARDED,
-    STATUS_TAG, attempt_in_progress, in_progress, unix_now,
+    STATUS_TAG, in_progress,
 };
 use crate::onboarding::{EmployeeResult, ResultError, Status, Step};
 use crate::workflows::for_each_entry;
@@ -215,11 +215,7 @@ impl Updater {
             });
             return result;
         }
-        // Under the lease no other run can be working on this user: a recent
-        // pending claim is a run that ended, not one in progress.
-        if !self.leases.is_enabled()
-            && let Some(age) = attempt_in_progress(&user, unix_now())
-        {
+        if let Some(age) = self.leases.unfinished_claim(&user) {
             return result.with_failure(Step::GetUser, &in_progress(age), "");
         }
         // First, so that a failure leaves nothing half-done: the termination stands

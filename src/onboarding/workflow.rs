@@ -73,11 +73,6 @@ impl Onboarder {
         self
     }
 
-    /// The per-person leases every user-writing action takes first.
-    pub fn leases(&self) -> &Leases {
-        &self.leases
-    }
-
     /// The configuration in use.
     pub fn config(&self) -> &Config {
         &self.config

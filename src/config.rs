@@ -1,9 +1,12 @@
 //! Configuration from the environment, checked once at start-up.
 
+mod sweep;
+
+pub use sweep::SweepSettings;
+
 use std::time::Duration;
 
 use crate::hr::{Email, GroupName, UserPath};
-use crate::hygiene::SweepSettings;
 
 /// Everything the function needs to know about where and how it may onboard.
 #[derive(Debug, Clone)]

@@ -10,7 +10,7 @@
 //! Budget, with `T` = `AWS_CALL_TIMEOUT_MS` (the SDK's operation timeout, so no
 //! single call outlasts it): a step starts only while more than
 //! `(1 + UNDO_CALLS) × T` is left, and runs at most until `UNDO_CALLS × T` is
-//! left. Undo and closing steps ([`crate::onboarding::Step::is_closing`]) use
+//! left. Undo and closing steps ([`crate::identity::Step::is_closing`]) use
 //! whatever is left. With the default 3 s and Lambda's 60 s, new steps stop 12 s
 //! before the end.
 
@@ -19,14 +19,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tokio::time::Instant;
 
-use crate::aws::AwsError;
+use tracing::{info, warn};
+
+pub use crate::identity::DEADLINE_EXCEEDED;
+use crate::identity::{AwsError, Step};
 
 /// Calls that may follow a failed step: `DeleteLoginProfile`, `TagUser`
 /// (`failed`), the lease's `DeleteItem`.
 pub const UNDO_CALLS: u32 = 3;
-
-/// Error code of a step or an employee stopped by the deadline (retryable).
-pub const DEADLINE_EXCEEDED: &str = "DeadlineExceeded";
 
 tokio::task_local! {
     static CURRENT: Deadline;
@@ -152,6 +152,37 @@ fn deadline_error(message: &str) -> AwsError {
     AwsError {
         code: DEADLINE_EXCEEDED.into(),
         message: message.into(),
+    }
+}
+
+/// A workflow step runs within the invocation's deadline.
+impl Step {
+    /// Runs `call` as this step within the invocation's deadline (see
+    /// [`Deadline::bound`]: code `DeadlineExceeded` when it may not start or is cut
+    /// off), logging its name, outcome, AWS error code and duration.
+    pub async fn run<T>(
+        self,
+        call: impl Future<Output = Result<T, AwsError>>,
+    ) -> Result<T, AwsError> {
+        let started = Instant::now();
+        let result = Deadline::bound(self.is_closing(), call).await;
+        let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
+        let step = self.as_str();
+        match &result {
+            Ok(_) => info!(step, outcome = "ok", duration_ms, "step finished"),
+            Err(err) => {
+                warn!(step, outcome = "error", aws_error = %err.code, duration_ms, "step failed")
+            }
+        }
+        result
+    }
+
+    /// [`Step::run`], with the step attached to the error.
+    pub async fn attempt<T>(
+        self,
+        call: impl Future<Output = Result<T, AwsError>>,
+    ) -> Result<T, (Step, AwsError)> {
+        self.run(call).await.map_err(|e| (self, e))
     }
 }
 

@@ -1,87 +1,20 @@
 //! The Lambda handler: recognises the trigger and hands the event to its module
 //! in [`crate::triggers`]; errors for the runtime map to a Lambda `Diagnostic`.
 
-use lambda_runtime::{Diagnostic, LambdaEvent};
+use lambda_runtime::LambdaEvent;
 use serde_json::Value;
 use tracing::{Instrument, info_span};
 
 use crate::deadline::Deadline;
-use crate::hr::{Action, FieldError};
+use crate::error::HandlerError;
 use crate::hygiene::Sweeper;
-use crate::onboarding::{AccountContext, Status};
+use crate::identity::AccountContext;
 use crate::triggers::sweep::{
     handle_scheduled_sweep, handle_sweep_request, is_schedule, is_sweep_request,
 };
 use crate::triggers::webhook::{Deliveries, SigningKeys, handle_webhook};
 use crate::triggers::{ShapeError, StrictJson, Trigger, handle_direct, handle_eventbridge};
 use crate::workflows::Workflows;
-
-/// Errors returned to the Lambda runtime (direct invokes and EventBridge).
-#[derive(Debug, thiserror::Error)]
-pub enum HandlerError {
-    /// The request as a whole is invalid.
-    #[error("invalid request: {0}")]
-    InvalidRequest(FieldError),
-    /// The event is of a kind this function does not handle.
-    #[error("unsupported event: {0}")]
-    UnsupportedEvent(String),
-    /// The scheduled sweep was aborted (report or listing failed) or an action
-    /// failed; its summary went to the topic.
-    #[error("credential sweep incomplete: {0}")]
-    SweepIncomplete(String),
-    /// An EventBridge event did not end with its action done for every
-    /// employee; the error makes Lambda retry the event and finally send it to the DLQ.
-    #[error("employee not {} ({}): {message}", action.done(), status.as_str())]
-    NotDone {
-        /// The requested action.
-        action: Action,
-        /// The result's status.
-        status: Status,
-        /// The result's error message.
-        message: String,
-    },
-    /// Another invocation is working on the employee (a duplicate delivery that
-    /// lost the race): nothing was written; Lambda's retry finds the outcome.
-    #[error("nothing done for this employee (another invocation is working on them): {0}")]
-    InProgress(String),
-}
-
-impl From<HandlerError> for Diagnostic {
-    fn from(err: HandlerError) -> Self {
-        let error_type = match &err {
-            HandlerError::InvalidRequest(_) => "InvalidRequest",
-            HandlerError::UnsupportedEvent(_) => "UnsupportedEvent",
-            HandlerError::SweepIncomplete(_) => "SweepIncomplete",
-            HandlerError::NotDone {
-                status: Status::Rejected,
-                ..
-            } => "EmployeeRejected",
-            HandlerError::NotDone {
-                status: Status::Conflict,
-                ..
-            } => "UserConflict",
-            HandlerError::NotDone {
-                status: Status::NotFound,
-                ..
-            } => "UserNotFound",
-            HandlerError::NotDone {
-                status: Status::NotStarted,
-                ..
-            } => "NotStarted",
-            HandlerError::NotDone { action, .. } => match action {
-                Action::Onboard => "OnboardingFailed",
-                Action::Offboard => "OffboardingFailed",
-                Action::Update => "UpdateFailed",
-                Action::Resend => "ResendFailed",
-            },
-            HandlerError::InProgress(_) => "OnboardingInProgress",
-        };
-        Diagnostic {
-            error_type: error_type.into(),
-            error_message: err.to_string(),
-        }
-    }
-}
 
 /// Everything a warm container keeps between invocations.
 pub struct App {

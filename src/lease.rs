@@ -26,8 +26,8 @@ use crate::aws::AwsError;
 use crate::aws::dynamodb::Dynamo;
 use crate::aws::iam::ExistingUser;
 use crate::deadline::Deadline;
-use crate::onboarding::ownership::{attempt_in_progress, unix_now};
-use crate::onboarding::{EmployeeResult, Status, Step};
+use crate::identity::ownership::{attempt_in_progress, unix_now};
+use crate::identity::{EmployeeResult, Status, Step};
 
 /// How long a lease lasts, in seconds: twice the function timeout (60 s,
 /// asserted by `scripts/template-rules.cfnlint`).
@@ -218,7 +218,7 @@ mod tests {
 
     #[test]
     fn a_recent_pending_claim_counts_only_without_a_table() {
-        use crate::onboarding::ownership::{STARTED_AT_TAG, STATUS_PENDING, STATUS_TAG};
+        use crate::identity::ownership::{STARTED_AT_TAG, STATUS_PENDING, STATUS_TAG};
         let pending = ExistingUser {
             arn: "arn:aws:iam::123456789012:user/employees/jane".into(),
             path: "/employees/".into(),
@@ -230,7 +230,7 @@ mod tests {
         };
         let age = Leases::new(None).unfinished_claim(&pending);
         assert!(age.is_some_and(|age| (5..10).contains(&age)), "{age:?}");
-        let table = crate::onboarding::tests::held_leases();
+        let table = crate::test_fixtures::held_leases();
         assert_eq!(table.unfinished_claim(&pending), None);
     }
 }

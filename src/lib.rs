@@ -2,23 +2,35 @@
 //! get a user, a one-time password with forced reset, the self-manage
 //! credentials policy, their groups and a welcome email.
 //!
-//! Where things are: [`handler`] dispatches each invocation to its trigger in
-//! [`triggers`]; [`hr`] validates what HR sends; [`workflows`] runs each action
-//! with its workflow ([`onboarding`], [`lifecycle`] for leavers and movers);
-//! [`aws`] holds the IAM, SES and Secrets Manager adapters.
+//! Where things are, from the bottom up: [`identity`] is the vocabulary of a
+//! managed user (tags, statuses, results, steps, the one-time password, the
+//! rendered email, signing keys) and imports no other module; [`hr`] validates
+//! what HR sends; [`aws`] holds the adapters; [`config`], [`deadline`],
+//! [`lease`], [`batch`] and [`schedule`] are shared by the workflows
+//! ([`onboarding`], [`lifecycle`] for leavers and movers, [`hygiene`]), which
+//! never import one another; [`workflows`] runs each action with its workflow;
+//! [`triggers`] reads each kind of event; [`handler`] dispatches an invocation,
+//! returning an [`error::HandlerError`] to the runtime.
 
 pub mod aws;
+pub mod batch;
 pub mod config;
 pub mod deadline;
+pub mod error;
 pub mod handler;
 pub mod hr;
 pub mod hygiene;
+pub mod identity;
 pub mod lease;
 pub mod lifecycle;
 pub mod logging;
 pub mod onboarding;
+pub mod schedule;
 pub mod triggers;
 pub mod workflows;
+
+#[cfg(test)]
+pub(crate) mod test_fixtures;
 
 use aws_types::SdkConfig;
 

@@ -4,30 +4,8 @@ use aws_sdk_iam::Client;
 use aws_sdk_iam::types::{StatusType, Tag};
 
 use super::{AwsError, retry_transient};
-use crate::onboarding::password::{OneTimePassword, PasswordPolicy};
-
-/// A user that already exists, as far as onboarding cares.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExistingUser {
-    /// The user's ARN.
-    pub arn: String,
-    /// The user's path (`/employees/`).
-    pub path: String,
-    /// The user's tags, as key–value pairs.
-    pub tags: Vec<(String, String)>,
-    /// When the user last signed in with their password (unix seconds); `None` when never.
-    pub password_last_used: Option<i64>,
-}
-
-impl ExistingUser {
-    /// The value of tag `key` (tag keys are case-insensitive on IAM users).
-    pub fn tag(&self, key: &str) -> Option<&str> {
-        self.tags
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v.as_str())
-    }
-}
+pub use crate::identity::ExistingUser;
+use crate::identity::{OneTimePassword, PasswordPolicy};
 
 /// The kinds of long-term credential a user can hold besides the console
 /// password; each is listed and set `Inactive` the same way.

@@ -3,6 +3,7 @@
 //! mapped to [`AwsError`], IAM's transient conflicts retried;
 //! and the SDK configuration they share ([`sdk`]).
 
+pub mod account;
 pub mod dynamodb;
 pub mod iam;
 pub mod iam_hygiene;
@@ -17,23 +18,7 @@ use std::time::Duration;
 
 use aws_sdk_iam::error::{ProvideErrorMetadata, SdkError};
 
-/// An AWS call that failed, reduced to its error code and message.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{code}: {message}")]
-pub struct AwsError {
-    /// The AWS error code (`EntityAlreadyExists`, `MessageRejected`, …) or the
-    /// SDK failure kind (`TimeoutError`, `DispatchFailure`, …).
-    pub code: String,
-    /// AWS's message, or a short description of the SDK failure.
-    pub message: String,
-}
-
-impl AwsError {
-    /// Whether this is the AWS error `code`.
-    pub fn is(&self, code: &str) -> bool {
-        self.code == code
-    }
-}
+pub use crate::identity::AwsError;
 
 impl<E: ProvideErrorMetadata, R> From<SdkError<E, R>> for AwsError {
     fn from(err: SdkError<E, R>) -> Self {

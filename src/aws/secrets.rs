@@ -3,7 +3,7 @@
 use aws_sdk_secretsmanager::Client;
 
 use super::AwsError;
-use crate::triggers::webhook::SigningKey;
+use crate::identity::SigningKey;
 
 /// The Secrets Manager adapter.
 #[derive(Debug, Clone)]

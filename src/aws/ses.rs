@@ -12,7 +12,7 @@ use tokio::sync::OnceCell;
 use tracing::{info, warn};
 
 use super::AwsError;
-use crate::onboarding::welcome_email::RenderedEmail;
+use crate::identity::welcome_email::RenderedEmail;
 
 /// The sending rate (emails per second) assumed when `GetSendQuota` fails: the
 /// SES sandbox's rate, the lowest an account has.

@@ -79,7 +79,7 @@ impl Email {
     }
 
     /// Hex SHA-256 of the canonical address: lower-cased, domain in ASCII form (the
-    /// [`EMAIL_HASH_TAG`](crate::onboarding::ownership::EMAIL_HASH_TAG) value). The Unicode
+    /// [`EMAIL_HASH_TAG`](crate::identity::ownership::EMAIL_HASH_TAG) value). The Unicode
     /// and Punycode spellings of one address hash alike; an ASCII address hashes as it
     /// did before international domains were accepted.
     pub fn sha256_hex(&self) -> String {

@@ -13,10 +13,11 @@ use super::{
     Email, FieldError, FieldWarning, GroupName, MAX_TAGS, Username, check_tag_key,
     is_valid_tag_value, normalise_tag_value,
 };
-use crate::onboarding::ownership::{
+use crate::identity::ownership::{
     CONTACT_EMAIL_TAG, DEPARTMENT_TAG, EMAIL_HASH_TAG, EMPLOYEE_ID_TAG, MANAGED_BY_TAG,
-    MANAGED_BY_VALUE, RESERVED_TAG_KEYS,
+    MANAGED_BY_VALUE, Person, RESERVED_TAG_KEYS,
 };
+use crate::identity::{AwsError, EmployeeResult, Status, Step};
 
 /// IAM's limit of groups per user.
 pub const MAX_GROUPS: usize = 10;
@@ -246,6 +247,39 @@ impl Employee {
             warnings,
             termination_cancelled: record.termination_cancelled.unwrap_or(false),
         })
+    }
+}
+
+/// Results about an employee carry its user name, groups and normalisation warnings.
+impl EmployeeResult {
+    /// The result for `employee` with `status` and no details yet.
+    pub fn new(employee: &Employee, status: Status) -> Self {
+        let mut result = Self::for_user(employee.username.as_str(), status);
+        result.groups = employee
+            .groups
+            .iter()
+            .map(|g| g.as_str().to_string())
+            .collect();
+        for warning in &employee.warnings {
+            result.add_warning(&warning.to_string());
+        }
+        result
+    }
+
+    /// The result for a failed `step`; `note` says what state the user is left in.
+    pub fn failed(employee: &Employee, step: Step, err: &AwsError, note: &str) -> Self {
+        Self::new(employee, Status::Failed).with_failure(step, err, note)
+    }
+}
+
+impl<'a> From<&'a Employee> for Person<'a> {
+    /// The person an HR employee record names: user name, employee id, email hash.
+    fn from(employee: &'a Employee) -> Self {
+        Self {
+            username: employee.username.as_str(),
+            employee_id: employee.employee_id.as_deref(),
+            email_hash: Some(employee.email.sha256_hex()),
+        }
     }
 }
 

@@ -2,15 +2,14 @@
 
 mod address;
 mod employee;
-mod field_error;
 mod iam_names;
 mod leaver;
 mod request;
 mod tags;
 
+pub use crate::identity::{FieldError, FieldWarning};
 pub use address::{Email, mask_email, mask_emails_in};
 pub use employee::{Employee, EmployeeRecord, MAX_GROUPS};
-pub use field_error::{FieldError, FieldWarning};
 pub use iam_names::{GroupName, UserPath, Username};
 pub use leaver::{Leaver, LeaverRecord, parse_rfc3339};
 pub use request::{

@@ -9,7 +9,7 @@
 use crate::aws::AwsError;
 use crate::aws::iam::Iam;
 use crate::config::Config;
-use crate::onboarding::Step;
+use crate::identity::Step;
 
 /// Deletes the user `name` with everything attached; the failed step on error.
 ///

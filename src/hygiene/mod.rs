@@ -7,11 +7,9 @@ mod deletion;
 pub mod reminder_email;
 pub mod report;
 pub mod rules;
-pub mod settings;
 pub mod summary;
 mod sweep;
 
-pub use settings::SweepSettings;
 pub use summary::{ActionOutcome, SweepOutcome, SweepSummary};
 pub use sweep::Sweeper;
 

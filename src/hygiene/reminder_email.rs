@@ -1,7 +1,7 @@
 //! The MFA reminder of the sweep's rule 2: the steps to assign an MFA device,
 //! never a password.
 
-use crate::onboarding::welcome_email::{RenderedEmail, html_escape, numbered_steps};
+use crate::identity::welcome_email::{RenderedEmail, html_escape, numbered_steps};
 
 /// The subject line of every MFA reminder.
 pub const SUBJECT: &str = "Reminder: protect your AWS sign-in with MFA";

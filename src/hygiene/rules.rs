@@ -4,10 +4,10 @@
 use serde::Serialize;
 
 use super::report::UserRow;
-use super::settings::SweepSettings;
 use crate::aws::iam::ExistingUser;
+use crate::config::SweepSettings;
 use crate::hr::Email;
-use crate::onboarding::ownership::{
+use crate::identity::ownership::{
     CONTACT_EMAIL_TAG, MFA_REMINDED_AT_TAG, OFFBOARDED_AT_TAG, STARTED_AT_TAG, STATUS_COMPLETE,
     STATUS_OFFBOARDED, STATUS_TAG,
 };

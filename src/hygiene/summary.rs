@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::rules::Rule;
-use crate::onboarding::Step;
+use crate::identity::Step;
 
 /// How the sweep ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

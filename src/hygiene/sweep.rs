@@ -15,17 +15,18 @@ use super::report::{UserRow, parse_report};
 use super::rules::{Action, Finding, evaluate};
 use super::summary::{ActionOutcome, ActionReport, Skipped, SweepOutcome, SweepSummary};
 use crate::aws::AwsError;
+use crate::aws::account::AccountSettings;
 use crate::aws::iam::{Credential, CredentialKind, ExistingUser, Iam};
 use crate::aws::ses::Ses;
 use crate::aws::sns::Sns;
 use crate::config::Config;
 use crate::deadline::Deadline;
 use crate::hr::mask_emails_in;
-use crate::lease::Leases;
-use crate::onboarding::ownership::{
+use crate::identity::ownership::{
     MANAGED_BY_TAG, MANAGED_BY_VALUE, MFA_REMINDED_AT_TAG, STATUS_EXPIRED, marker_tags, unix_now,
 };
-use crate::onboarding::{AccountContext, AccountSettings, Step};
+use crate::identity::{AccountContext, Step};
+use crate::lease::Leases;
 
 use super::reminder_email::render_mfa_reminder;
 

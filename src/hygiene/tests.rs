@@ -58,7 +58,7 @@ use crate::aws::iam::Iam;
 use crate::aws::ses::Ses;
 use crate::aws::sns::Sns;
 use crate::config::Config;
-use crate::onboarding::{AccountContext, Step};
+use crate::identity::{AccountContext, Step};
 
 const NOW: i64 = 1_800_000_000;
 const HOUR: i64 = 3_600;
@@ -1221,7 +1221,7 @@ async fn a_user_another_run_is_working_on_is_left_for_the_next_sweep() {
     let fake = Fake::new();
     let summary = fake
         .sweeper(&[person], &[], vec![])
-        .with_leases(crate::onboarding::tests::held_leases())
+        .with_leases(crate::test_fixtures::held_leases())
         .sweep(false, &account(), NOW)
         .await;
     assert_eq!(

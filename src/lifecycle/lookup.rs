@@ -3,8 +3,8 @@
 
 use crate::aws::AwsError;
 use crate::aws::iam::{ExistingUser, Iam};
-use crate::onboarding::ownership::{OUTSIDE_PATH, Person, Recognised};
-use crate::onboarding::{EmployeeResult, ResultError, Status, Step};
+use crate::identity::ownership::{OUTSIDE_PATH, Person, Recognised};
+use crate::identity::{EmployeeResult, ResultError, Status, Step};
 
 /// What the lookup of a [`Person`] found.
 #[derive(Debug)]

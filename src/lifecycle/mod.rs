@@ -5,13 +5,11 @@
 mod lookup;
 mod offboard;
 mod resend;
-mod schedule;
 mod update;
 
 pub use lookup::{Lookup, find_person};
 pub use offboard::Offboarder;
 pub use resend::Resender;
-pub use schedule::{PendingOffboardings, schedule_name};
 pub use update::Updater;
 
 #[cfg(test)]

@@ -14,24 +14,24 @@
 //!
 //! A future `effectiveAt` creates (or replaces) a one-time EventBridge Scheduler
 //! schedule in the configured group instead, which invokes this function with
-//! the same offboarding then and deletes itself ([`super::schedule`]); an
+//! the same offboarding then and deletes itself ([`crate::schedule`]); an
 //! offboarding done now deletes a pending one.
 
 use tracing::{Instrument, info, info_span};
 
 use super::lookup::{Lookup, find_person_exactly};
-use super::schedule::{PendingOffboardings, schedule_at, schedule_input, schedule_name};
 use crate::aws::AwsError;
 use crate::aws::iam::{CredentialKind, ExistingUser, Iam};
 use crate::aws::scheduler::{OneTimeSchedule, Scheduler};
+use crate::batch::for_each_entry;
 use crate::config::Config;
 use crate::hr::{FieldError, Leaver, OffboardingRequest, mask_emails_in};
-use crate::lease::Leases;
-use crate::onboarding::ownership::{
+use crate::identity::ownership::{
     OFFBOARDED_AT_TAG, Person, STATUS_OFFBOARDED, STATUS_TAG, in_progress, marker_tags, unix_now,
 };
-use crate::onboarding::{AccountContext, EmployeeResult, Status, Step};
-use crate::workflows::for_each_entry;
+use crate::identity::{AccountContext, EmployeeResult, Status, Step};
+use crate::lease::Leases;
+use crate::schedule::{PendingOffboardings, schedule_at, schedule_input, schedule_name};
 
 /// Appended to failures: what the user is left with, and what to do.
 const RETRY_NOTE: &str = "; the steps before it are done (AWSDenyAll is attached once the first \

@@ -15,20 +15,19 @@ use tracing::{error, info, info_span, warn};
 
 use super::lookup::{Lookup, find_person_exactly};
 use crate::aws::AwsError;
+use crate::aws::account::AccountSettings;
 use crate::aws::iam::{ExistingUser, Iam};
 use crate::aws::ses::Ses;
+use crate::batch::for_each_entry;
 use crate::config::Config;
 use crate::hr::{Employee, ResendRequest, mask_emails_in};
-use crate::lease::Leases;
-use crate::onboarding::ownership::{
+use crate::identity::ownership::{
     Person, STATUS_COMPLETE, STATUS_EXPIRED, STATUS_TAG, marker_tags,
 };
-use crate::onboarding::password::OneTimePassword;
-use crate::onboarding::welcome_email::WelcomeEmail;
-use crate::onboarding::{
-    AccountContext, AccountSettings, EmployeeResult, ResultError, Status, Step,
-};
-use crate::workflows::for_each_entry;
+use crate::identity::password::OneTimePassword;
+use crate::identity::welcome_email::WelcomeEmail;
+use crate::identity::{AccountContext, EmployeeResult, ResultError, Status, Step};
+use crate::lease::Leases;
 
 /// Runs resend requests against IAM and SES. Build one per container.
 pub struct Resender {

@@ -29,8 +29,8 @@ use crate::aws::iam::Iam;
 use crate::aws::scheduler::Scheduler;
 use crate::aws::ses::Ses;
 use crate::hr::Email;
-use crate::onboarding::tests::{account, config};
-use crate::onboarding::{EmployeeResult, Status, Step};
+use crate::identity::{EmployeeResult, Status, Step};
+use crate::test_fixtures::{account, config};
 use crate::workflows::Workflows;
 
 const USER_ARN: &str = "arn:aws:iam::123456789012:user/employees/jane.doe";

@@ -54,8 +54,8 @@ use crate::aws::scheduler::Scheduler;
 use crate::aws::ses::Ses;
 use crate::config::ScheduleSettings;
 use crate::hr::Email;
-use crate::onboarding::tests::{account, config, held_leases};
-use crate::onboarding::{EmployeeResult, Status, Step};
+use crate::identity::{EmployeeResult, Status, Step};
+use crate::test_fixtures::{account, config, held_leases};
 use crate::workflows::Workflows;
 
 const DENY_ALL: &str = "arn:aws:iam::aws:policy/AWSDenyAll";
@@ -523,7 +523,7 @@ async fn a_user_being_onboarded_right_now_is_not_offboarded_yet() {
     jane.tags.retain(|(k, _)| k != "OnboardingStartedAt");
     jane.tags.push((
         "OnboardingStartedAt".into(),
-        crate::onboarding::ownership::unix_now().to_string(),
+        crate::identity::ownership::unix_now().to_string(),
     ));
     let state: Shared = Arc::new(Mutex::new(jane));
     let result = run(&state, offboard()).await;
@@ -823,7 +823,7 @@ fn delete_janes_schedule() -> Rule {
     mock!(aws_sdk_scheduler::Client::delete_schedule)
         .match_requests(|req| {
             req.group_name() == Some(GROUP)
-                && req.name() == Some(super::schedule_name("jane.doe").as_str())
+                && req.name() == Some(crate::schedule::schedule_name("jane.doe").as_str())
         })
         .then_output(|| {
             aws_sdk_scheduler::operation::delete_schedule::DeleteScheduleOutput::builder().build()
@@ -904,7 +904,7 @@ async fn a_dry_run_cancellation_only_plans_the_delete() {
     assert!(
         plan[0].starts_with(&format!(
             "DeleteSchedule {} in {GROUP}",
-            super::schedule_name("jane.doe")
+            crate::schedule::schedule_name("jane.doe")
         )),
         "{plan:?}"
     );

@@ -7,10 +7,10 @@
 //! - Groups: `groups` is the complete wanted list within `ALLOWED_GROUPS`; groups
 //!   outside the allow-list are left alone.
 //! - An email change rewrites `EmailSha256` only when the user was recognised by
-//!   its `EmployeeId` (see [`crate::onboarding::ownership::Person::recognise`]).
+//!   its `EmployeeId` (see [`crate::identity::ownership::Person::recognise`]).
 //!
 //! - `terminationCancelled: true`: the person's pending offboarding (a future
-//!   `effectiveAt`, see [`super::schedule`]) is deleted first.
+//!   `effectiveAt`, see [`crate::schedule`]) is deleted first.
 //!
 //! Nothing to change: `unchanged`, no write. Groups are removed before others
 //! are added, and tags written last; each call is idempotent, so the retry of a
@@ -19,18 +19,18 @@
 use tracing::{Instrument, info_span};
 
 use super::lookup::{Lookup, find_person};
-use super::schedule::PendingOffboardings;
 use crate::aws::AwsError;
 use crate::aws::iam::{ExistingUser, Iam};
+use crate::batch::for_each_entry;
 use crate::config::Config;
 use crate::hr::{Employee, GroupName, OnboardingRequest, mask_emails_in};
-use crate::lease::Leases;
-use crate::onboarding::ownership::{
+use crate::identity::ownership::{
     CONTACT_EMAIL_TAG, DEPARTMENT_TAG, MANAGED_BY_TAG, MANAGED_BY_VALUE, Person, STATUS_OFFBOARDED,
     STATUS_TAG, in_progress,
 };
-use crate::onboarding::{EmployeeResult, ResultError, Status, Step};
-use crate::workflows::for_each_entry;
+use crate::identity::{EmployeeResult, ResultError, Status, Step};
+use crate::lease::Leases;
+use crate::schedule::PendingOffboardings;
 
 /// Runs update requests against IAM. Build one per container.
 pub struct Updater {

@@ -1,19 +1,12 @@
-//! The onboarding workflow (joiners) and what it is made of.
+//! The onboarding workflow (joiners): the steps, resume and undo ([`Onboarder`]),
+//! what an existing user means to it, and the dry-run plan.
 
-mod account;
-mod outcome;
-pub mod ownership;
-pub mod password;
+mod existing;
 mod plan;
-mod step;
-pub mod welcome_email;
 mod workflow;
 
-pub use account::{AccountContext, AccountSettings};
-pub use outcome::{EmployeeResult, ResultError, Status};
 pub use plan::onboarding_plan;
-pub use step::Step;
 pub use workflow::Onboarder;
 
 #[cfg(test)]
-pub(crate) mod tests;
+mod tests;

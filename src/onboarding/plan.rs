@@ -1,9 +1,9 @@
 //! The dry run: what a real run would do for one employee, without any write.
 
-use super::Step;
-use super::ownership::STATUS_TAG;
 use crate::config::Config;
 use crate::hr::Employee;
+use crate::identity::Step;
+use crate::identity::ownership::STATUS_TAG;
 
 /// The calls a real onboarding of `employee` would make, one line each, in order.
 pub fn onboarding_plan(config: &Config, employee: &Employee) -> Vec<String> {

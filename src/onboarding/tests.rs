@@ -28,57 +28,26 @@ use aws_sdk_ses::operation::send_email::{SendEmailError, SendEmailOutput};
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use serde_json::json;
 
-use super::ownership::{IN_PROGRESS_SECONDS, unix_now};
-use super::password::OneTimePassword;
 use super::*;
 use crate::aws::iam::Iam;
 use crate::aws::ses::Ses;
-use crate::config::Config;
 use crate::hr::OnboardingRequest;
+use crate::identity::AccountContext;
+use crate::identity::ownership::{IN_PROGRESS_SECONDS, unix_now};
+use crate::identity::{EmployeeResult, OneTimePassword, Status, Step};
+use crate::test_fixtures::{
+    BOUNDARY_ARN, EMPLOYEE_ATTEMPT, POLICY_ARN, USER_ARN, account, config, iam_error, lease_delete,
+    lease_put_held, leases,
+};
 
-const POLICY_ARN: &str = "arn:aws:iam::123456789012:policy/SelfManageCredentials";
-const BOUNDARY_ARN: &str = "arn:aws:iam::123456789012:policy/EmployeeBoundary";
-const USER_ARN: &str = "arn:aws:iam::123456789012:user/employees/jane.doe";
 /// The request id the tests' invocations run as; the single employee is entry 0.
 const ATTEMPT: &str = "req-1";
-const EMPLOYEE_ATTEMPT: &str = "req-1/0";
-
-pub(crate) fn config(signin_url: Option<&str>) -> Config {
-    Config::from_lookup(|name| {
-        match name {
-            "SELF_MANAGE_POLICY_ARN" => Some(POLICY_ARN),
-            "SENDER_EMAIL" => Some("it@example.com"),
-            "USER_PATH" => Some("/employees/"),
-            "PERMISSIONS_BOUNDARY_ARN" => Some(BOUNDARY_ARN),
-            "ALLOWED_GROUPS" => Some("developers,readers"),
-            "SIGNIN_URL" => signin_url,
-            _ => None,
-        }
-        .map(str::to_string)
-    })
-    .unwrap()
-}
-
-pub(crate) fn account() -> AccountContext {
-    AccountContext {
-        partition: "aws".into(),
-        account_id: Some("123456789012".into()),
-        function_arn: "arn:aws:lambda:us-east-1:123456789012:function:iam-onboarding".into(),
-    }
-}
 
 fn request(dry_run: bool) -> OnboardingRequest {
     let payload = json!({"dryRun": dry_run, "employee": {
         "email": "jane.doe@example.com", "givenName": "Jane", "familyName": "Doe", "employeeId": "E-1042",
         "department": "Engineering", "groups": ["developers", "readers"], "tags": {"CostCenter": "4410"}}});
     OnboardingRequest::parse(&payload, &config(None).allowed_groups).unwrap()
-}
-
-fn iam_error(code: &str) -> ErrorMetadata {
-    ErrorMetadata::builder()
-        .code(code)
-        .message(format!("injected {code}"))
-        .build()
 }
 
 fn user(tags: &[(&str, &str)]) -> User {
@@ -214,7 +183,7 @@ impl Rules {
             role_arn: "arn:aws:iam::123456789012:role/scheduler".into(),
         };
         self.onboarder(extra_iam).with_pending_offboardings(
-            crate::lifecycle::PendingOffboardings::new(
+            crate::schedule::PendingOffboardings::new(
                 crate::aws::scheduler::Scheduler::new(scheduler),
                 Some(settings),
             ),
@@ -354,7 +323,7 @@ async fn sends_the_exact_requests_of_a_full_onboarding() {
         .unwrap()
         .clone()
         .expect("CreateLoginProfile saw a password");
-    let policy = super::password::PasswordPolicy {
+    let policy = crate::identity::PasswordPolicy {
         minimum_length: 32,
         require_uppercase: true,
         require_lowercase: true,
@@ -498,7 +467,7 @@ async fn no_account_password_policy_means_the_aws_default() {
     assert_eq!(password.len(), 20);
     assert!(
         OneTimePassword::from_known(&password)
-            .satisfies(&super::password::PasswordPolicy::AWS_DEFAULT)
+            .satisfies(&crate::identity::PasswordPolicy::AWS_DEFAULT)
     );
 }
 
@@ -880,7 +849,7 @@ fn delete_janes_schedule(found: bool) -> Rule {
     };
     let rule = mock!(aws_sdk_scheduler::Client::delete_schedule).match_requests(|req| {
         req.group_name() == Some(SCHEDULE_GROUP)
-            && req.name() == Some(crate::lifecycle::schedule_name("jane.doe").as_str())
+            && req.name() == Some(crate::schedule::schedule_name("jane.doe").as_str())
     });
     if found {
         rule.then_output(|| DeleteScheduleOutput::builder().build())
@@ -1069,18 +1038,10 @@ async fn without_alias_or_account_id_the_signin_url_must_be_configured() {
 // --- The per-person lease (issue 16) -------------------------------------------
 
 use aws_sdk_dynamodb::Client as DynamoClient;
-use aws_sdk_dynamodb::operation::delete_item::DeleteItemOutput;
 use aws_sdk_dynamodb::operation::put_item::{PutItemError, PutItemOutput};
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::aws::dynamodb::Dynamo;
-use crate::lease::{LEASE_SECONDS, Leases, lease_key};
-
-/// A lease table whose PutItem answers with `put` and whose DeleteItem succeeds.
-fn leases(put: &Rule, delete: &Rule) -> Leases {
-    let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [put, delete]);
-    Leases::new(Some(Dynamo::new(client, "idempotency")))
-}
+use crate::lease::{LEASE_SECONDS, lease_key};
 
 fn lease_put_granted() -> Rule {
     mock!(DynamoClient::put_item)
@@ -1100,17 +1061,6 @@ fn lease_put_granted() -> Rule {
         .then_output(|| PutItemOutput::builder().build())
 }
 
-fn lease_delete() -> Rule {
-    mock!(DynamoClient::delete_item)
-        .match_requests(|req| {
-            req.key().unwrap()["id"] == AttributeValue::S(lease_key("jane.doe"))
-                && req.condition_expression() == Some("#owner = :owner")
-                && req.expression_attribute_values().unwrap()[":owner"]
-                    == AttributeValue::S(EMPLOYEE_ATTEMPT.into())
-        })
-        .then_output(|| DeleteItemOutput::builder().build())
-}
-
 #[tokio::test]
 async fn the_lease_is_taken_before_any_write_and_released_after() {
     let rules = Rules::success();
@@ -1119,23 +1069,6 @@ async fn the_lease_is_taken_before_any_write_and_released_after() {
     let result = run_one(&onboarder, false).await;
     assert_eq!(result.status, Status::Created, "{result:?}");
     assert_eq!((put.num_calls(), delete.num_calls()), (1, 1));
-}
-
-/// A PutItem that meets another attempt's lease (its condition fails).
-fn lease_put_held() -> Rule {
-    mock!(DynamoClient::put_item).then_error(|| {
-        PutItemError::ConditionalCheckFailedException(
-            aws_sdk_dynamodb::types::error::ConditionalCheckFailedException::builder()
-                .message("The conditional request failed")
-                .meta(iam_error("ConditionalCheckFailedException"))
-                .build(),
-        )
-    })
-}
-
-/// Leases every one of which another attempt holds.
-pub(crate) fn held_leases() -> Leases {
-    leases(&lease_put_held(), &lease_delete())
 }
 
 #[tokio::test]

@@ -9,25 +9,25 @@ use serde_json::Value;
 use tokio::sync::OnceCell;
 use tracing::{Instrument, error, info, info_span, warn};
 
-use super::account::{AccountContext, AccountSettings};
-use super::outcome::{EmployeeResult, ResultError, Status};
-use super::ownership::{
-    Existing, IN_PROGRESS_SECONDS, OFFBOARDED_AT_TAG, OUTSIDE_PATH, STATUS_COMPLETE, STATUS_FAILED,
-    STATUS_PENDING, STATUS_TAG, Settled, attempt_tags, in_progress, marker_tags, unix_now,
-};
-use super::password::OneTimePassword;
+use super::existing::{Existing, Settled};
 use super::plan::onboarding_plan;
-use super::step::Step;
-use super::welcome_email::WelcomeEmail;
 use crate::aws::AwsError;
+use crate::aws::account::AccountSettings;
 use crate::aws::iam::Iam;
 use crate::aws::ses::Ses;
+use crate::batch::for_each_entry;
 use crate::config::Config;
 use crate::deadline::Deadline;
 use crate::hr::{Employee, FieldError, OnboardingRequest, mask_emails_in};
+use crate::identity::ownership::{
+    IN_PROGRESS_SECONDS, OFFBOARDED_AT_TAG, OUTSIDE_PATH, STATUS_COMPLETE, STATUS_FAILED,
+    STATUS_PENDING, STATUS_TAG, attempt_tags, in_progress, marker_tags, unix_now,
+};
+use crate::identity::{
+    AccountContext, EmployeeResult, OneTimePassword, ResultError, Status, Step, WelcomeEmail,
+};
 use crate::lease::Leases;
-use crate::lifecycle::PendingOffboardings;
-use crate::workflows::for_each_entry;
+use crate::schedule::PendingOffboardings;
 
 /// Appended to failures that leave a pending user behind.
 const PENDING_NOTE: &str =
@@ -84,7 +84,7 @@ impl Onboarder {
     }
 
     /// Onboards every employee of `request` (at most
-    /// [`crate::workflows::BATCH_CONCURRENCY`] at a time); one result per employee, in
+    /// [`crate::batch::BATCH_CONCURRENCY`] at a time); one result per employee, in
     /// request order. `attempt` identifies this invocation (the Lambda request id);
     /// entry `i` of the request runs as attempt `"{attempt}/{i}"` (see [`crate::lease`]).
     pub async fn run(

@@ -4,9 +4,9 @@
 use serde_json::{Value, json};
 use tracing::info;
 
-use crate::handler::HandlerError;
+use crate::error::HandlerError;
 use crate::hr::mask_emails_in;
-use crate::onboarding::AccountContext;
+use crate::identity::AccountContext;
 use crate::workflows::Workflows;
 
 /// Runs the request in `payload` as `attempt` (the request id); an invalid

@@ -8,9 +8,9 @@ use serde_json::{Value, json};
 use tracing::warn;
 
 use super::event_request::event_request;
-use crate::handler::HandlerError;
+use crate::error::HandlerError;
 use crate::hr::Action;
-use crate::onboarding::AccountContext;
+use crate::identity::AccountContext;
 use crate::workflows::Workflows;
 
 /// EventBridge detail-type of a joiner (action `onboard`).

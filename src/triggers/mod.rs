@@ -15,9 +15,9 @@ pub use eventbridge::{EMPLOYEE_HIRED, EMPLOYEE_TERMINATED, EMPLOYEE_UPDATED, han
 pub use shape::{ShapeError, Trigger};
 pub use strict_json::StrictJson;
 
-use crate::handler::HandlerError;
+use crate::error::HandlerError;
 use crate::hr::{Action, mask_emails_in};
-use crate::onboarding::EmployeeResult;
+use crate::identity::EmployeeResult;
 
 /// For invokers that read no results (EventBridge, the function's own
 /// schedules): the first result that is not a success as the error that makes

@@ -6,10 +6,10 @@ use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde_json::{Value, json};
 use tracing::info;
 
-use crate::handler::HandlerError;
+use crate::error::HandlerError;
 use crate::hr::FieldError;
 use crate::hygiene::{SweepOutcome, Sweeper};
-use crate::onboarding::AccountContext;
+use crate::identity::AccountContext;
 
 /// EventBridge detail-type of the stack's schedule.
 pub const SCHEDULED_EVENT: &str = "Scheduled Event";

@@ -1,7 +1,8 @@
 //! Input that could mean two things, or whose error named the wrong thing (issue 16
 //! parts 4 and 5): refused with the right field and no write, on every trigger.
 
-use iam_onboarding::handler::{App, HandlerError};
+use iam_onboarding::error::HandlerError;
+use iam_onboarding::handler::App;
 use iam_onboarding::triggers::StrictJson;
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use serde_json::{Value, json};

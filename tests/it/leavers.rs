@@ -305,7 +305,7 @@ async fn eventbridge_failures_name_the_action_and_the_reason() {
                "account": "123456789012", "time": "2026-11-28T17:00:00Z", "region": "us-east-1",
                "resources": [], "detail": detail})
     };
-    let error_type = |result: Result<Value, iam_onboarding::handler::HandlerError>| {
+    let error_type = |result: Result<Value, iam_onboarding::error::HandlerError>| {
         lambda_runtime::Diagnostic::from(result.expect_err("the event fails")).error_type
     };
     let unknown = event(

@@ -212,7 +212,7 @@ pub async fn create_idempotency_table(sdk: &SdkConfig) {
 pub async fn invoke(
     app: &App,
     payload: Value,
-) -> Result<Value, iam_onboarding::handler::HandlerError> {
+) -> Result<Value, iam_onboarding::error::HandlerError> {
     invoke_as(app, payload, "test-request-1").await
 }
 
@@ -221,7 +221,7 @@ pub async fn invoke_as(
     app: &App,
     payload: Value,
     request_id: &str,
-) -> Result<Value, iam_onboarding::handler::HandlerError> {
+) -> Result<Value, iam_onboarding::error::HandlerError> {
     app.handle(LambdaEvent::new(payload.into(), context(request_id, 0)))
         .await
 }
@@ -232,7 +232,7 @@ pub async fn invoke_within(
     payload: Value,
     request_id: &str,
     left: std::time::Duration,
-) -> Result<Value, iam_onboarding::handler::HandlerError> {
+) -> Result<Value, iam_onboarding::error::HandlerError> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap();

@@ -22,8 +22,8 @@ use sha2::{Digest, Sha256};
 
 use crate::aws::AwsError;
 use crate::aws::dynamodb::Dynamo;
+use crate::identity::ownership::unix_now;
 use crate::lease::LEASE_SECONDS;
-use crate::onboarding::ownership::unix_now;
 
 /// How long a delivery's outcome is kept, in seconds: 7 days, longer than
 /// Standard Webhooks senders' retry schedules (hours to a few days).

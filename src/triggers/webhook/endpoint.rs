@@ -8,8 +8,8 @@ use super::deliveries::{Claim, Deliveries, Outcome};
 use super::events::standard_request;
 use super::{Rejection, SigningKeys, WebhookRequest, http_response, standard};
 use crate::hr::HrRequest;
+use crate::identity::{AccountContext, EmployeeResult, Status};
 use crate::lease::RETRY_AFTER_SECONDS;
-use crate::onboarding::{AccountContext, EmployeeResult, Status};
 use crate::triggers::strict_json;
 use crate::workflows::Workflows;
 

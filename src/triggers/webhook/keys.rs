@@ -9,7 +9,7 @@ use tracing::{error, info, warn};
 use super::standard::{self, verify_standard};
 use super::{Rejection, SIGNATURE_HEADER, SigningKey, TIMESTAMP_HEADER, WebhookRequest, verify};
 use crate::aws::secrets::Secrets;
-use crate::onboarding::ownership::unix_now;
+use crate::identity::ownership::unix_now;
 
 /// How long fetched webhook secrets are reused.
 const SECRET_TTL: Duration = Duration::from_secs(300);

@@ -3,11 +3,9 @@
 //! keyed with the secret string as it is; the signing key of both schemes
 //! (Standard Webhooks: [`super::standard`]); the timestamp rule they share.
 
-use std::fmt;
+use hmac::Mac;
 
-use base64::Engine;
-use hmac::{Hmac, KeyInit, Mac};
-use sha2::Sha256;
+pub use crate::identity::{SigningKey, WHSEC_PREFIX};
 
 /// Header carrying the signing time, unix seconds.
 pub const TIMESTAMP_HEADER: &str = "x-onboarding-timestamp";
@@ -15,98 +13,6 @@ pub const TIMESTAMP_HEADER: &str = "x-onboarding-timestamp";
 pub const SIGNATURE_HEADER: &str = "x-onboarding-signature";
 /// Largest accepted difference between the signing time and now, in seconds.
 pub const MAX_SKEW_SECONDS: i64 = 300;
-
-/// HMAC-SHA256, as both signature schemes use it.
-pub(super) type HmacSha256 = Hmac<Sha256>;
-
-/// Prefix of a secret in the Standard Webhooks form `whsec_<base64 of the key bytes>`.
-pub const WHSEC_PREFIX: &str = "whsec_";
-
-/// The webhook HMAC keys of one secret value. Its `Debug` is redacted and it has no `Display`.
-#[derive(Clone)]
-pub struct SigningKey {
-    /// The secret string's UTF-8 bytes: the `X-Onboarding-*` key.
-    text: Vec<u8>,
-    /// The Standard Webhooks key: the decoded bytes of a `whsec_` secret, else `text`.
-    standard: Vec<u8>,
-    /// The secret starts with `whsec_` but the rest is not base64 (or is empty).
-    bad_whsec: bool,
-}
-
-impl SigningKey {
-    /// The keys of a secret value. A value in the spec's `whsec_<base64>` form
-    /// keys Standard Webhooks with its base64-decoded bytes (padding optional, as
-    /// the reference libraries read it); any other value, and the `X-Onboarding-*`
-    /// scheme always, use the string's UTF-8 bytes.
-    pub fn new(secret: &str) -> Self {
-        let text = secret.as_bytes().to_vec();
-        let decoded = secret.strip_prefix(WHSEC_PREFIX).map(|b64| {
-            base64::engine::general_purpose::STANDARD_NO_PAD
-                .decode(b64.trim_end_matches('='))
-                .ok()
-                .filter(|key| !key.is_empty())
-        });
-        Self {
-            standard: decoded.clone().flatten().unwrap_or_else(|| text.clone()),
-            bad_whsec: matches!(decoded, Some(None)),
-            text,
-        }
-    }
-
-    /// Whether the value starts with `whsec_` but is not `whsec_` + base64: then
-    /// Standard Webhooks uses the whole string as the key, and no reference library
-    /// signs with it. Say so in the log (never the value).
-    pub fn is_malformed_whsec(&self) -> bool {
-        self.bad_whsec
-    }
-
-    fn mac(&self, timestamp: &str, body: &[u8]) -> HmacSha256 {
-        // HMAC accepts keys of any length.
-        let mut mac =
-            HmacSha256::new_from_slice(&self.text).expect("HMAC takes keys of any length");
-        mac.update(timestamp.as_bytes());
-        mac.update(b".");
-        mac.update(body);
-        mac
-    }
-
-    /// The Standard Webhooks HMAC of `"{id}.{timestamp}.{body}"`.
-    pub(super) fn standard_mac(&self, id: &str, timestamp: &str, body: &[u8]) -> HmacSha256 {
-        let mut mac =
-            HmacSha256::new_from_slice(&self.standard).expect("HMAC takes keys of any length");
-        for part in [id.as_bytes(), b".", timestamp.as_bytes(), b"."] {
-            mac.update(part);
-        }
-        mac.update(body);
-        mac
-    }
-
-    /// The Standard Webhooks signature of `body`: `v1,<base64 HMAC-SHA256>`.
-    pub fn sign_standard(&self, id: &str, timestamp: &str, body: &[u8]) -> String {
-        let digest = self
-            .standard_mac(id, timestamp, body)
-            .finalize()
-            .into_bytes();
-        format!(
-            "v1,{}",
-            base64::engine::general_purpose::STANDARD.encode(digest)
-        )
-    }
-
-    /// The header value signing `body` at `timestamp`: `sha256=<lowercase hex>`.
-    pub fn sign(&self, timestamp: &str, body: &[u8]) -> String {
-        format!(
-            "sha256={}",
-            hex::encode(self.mac(timestamp, body).finalize().into_bytes())
-        )
-    }
-}
-
-impl fmt::Debug for SigningKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SigningKey(<redacted>)")
-    }
-}
 
 /// Why a webhook request was not accepted as signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -329,27 +235,13 @@ mod tests {
         let ts = NOW.to_string();
         let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
         let expected = {
-            let mut mac = HmacSha256::new_from_slice(secret.as_bytes()).unwrap();
+            let mut mac =
+                <hmac::Hmac<sha2::Sha256> as hmac::KeyInit>::new_from_slice(secret.as_bytes())
+                    .unwrap();
             mac.update(format!("{ts}.").as_bytes());
             mac.update(BODY);
             format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
         };
         assert_eq!(key(secret).sign(&ts, BODY), expected);
-    }
-
-    #[test]
-    fn whsec_secrets_decode_with_or_without_padding_and_bad_ones_are_flagged() {
-        let padded = key("whsec_bmV3LXNlY3JldA==");
-        assert_eq!(padded.standard, b"new-secret");
-        assert_eq!(key("whsec_bmV3LXNlY3JldA").standard, b"new-secret");
-        assert!(!padded.is_malformed_whsec());
-        for bad in ["whsec_", "whsec_not*base64", "whsec_===="] {
-            let k = key(bad);
-            assert!(k.is_malformed_whsec(), "{bad}");
-            assert_eq!(k.standard, bad.as_bytes());
-        }
-        let plain = key("plain-secret");
-        assert!(!plain.is_malformed_whsec());
-        assert_eq!(plain.standard, b"plain-secret");
     }
 }

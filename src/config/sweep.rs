@@ -1,7 +1,7 @@
 //! The sweep's thresholds and rails, from the environment (template parameters
 //! of the same meaning). Every value has a documented default.
 
-use crate::config::ConfigError;
+use super::ConfigError;
 
 /// Thresholds and rails of the credential sweep.
 #[derive(Debug, Clone, PartialEq, Eq)]

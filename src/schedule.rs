@@ -9,7 +9,7 @@ use crate::aws::AwsError;
 use crate::aws::scheduler::Scheduler;
 use crate::config::ScheduleSettings;
 use crate::hr::Leaver;
-use crate::onboarding::Step;
+use crate::identity::Step;
 
 /// Cancels a person's pending offboarding: an `update` with `terminationCancelled`
 /// and an `onboard` of a person who has one (a rehire). Cloned into each workflow.

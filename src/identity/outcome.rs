@@ -2,9 +2,10 @@
 
 use serde::Serialize;
 
-use super::Step;
-use crate::aws::AwsError;
-use crate::hr::{Employee, FieldError};
+use super::{AwsError, FieldError, Step};
+
+/// Error code of a step the invocation's deadline refused or cut off (see [`crate::deadline`]).
+pub const DEADLINE_EXCEEDED: &str = "DeadlineExceeded";
 
 /// Outcome of one employee's onboarding, offboarding or update.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -132,20 +133,6 @@ pub struct EmployeeResult {
 }
 
 impl EmployeeResult {
-    /// The result for `employee` with `status` and no details yet.
-    pub fn new(employee: &Employee, status: Status) -> Self {
-        let mut result = Self::for_user(employee.username.as_str(), status);
-        result.groups = employee
-            .groups
-            .iter()
-            .map(|g| g.as_str().to_string())
-            .collect();
-        for warning in &employee.warnings {
-            result.add_warning(&warning.to_string());
-        }
-        result
-    }
-
     /// The result for the user `username` with `status`, no groups and no details yet.
     pub fn for_user(username: &str, status: Status) -> Self {
         Self {
@@ -196,7 +183,7 @@ impl EmployeeResult {
     pub fn not_started(username: &str) -> Self {
         let mut result = Self::for_user(username, Status::NotStarted);
         result.error = Some(ResultError {
-            code: crate::deadline::DEADLINE_EXCEEDED.into(),
+            code: DEADLINE_EXCEEDED.into(),
             message: "not started: the invocation's deadline was too near to start this \
                       employee and still undo a failure; nothing was changed, send it again"
                 .into(),
@@ -204,11 +191,6 @@ impl EmployeeResult {
             step: None,
         });
         result
-    }
-
-    /// The result for a failed `step`; `note` says what state the user is left in.
-    pub fn failed(employee: &Employee, step: Step, err: &AwsError, note: &str) -> Self {
-        Self::new(employee, Status::Failed).with_failure(step, err, note)
     }
 
     /// This result turned into a failure of `step` (status `failed`, error set).

@@ -109,7 +109,7 @@ pub fn html_escape(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::onboarding::password::PasswordPolicy;
+    use crate::identity::password::PasswordPolicy;
 
     #[test]
     fn both_parts_carry_the_credentials_and_steps() {

@@ -1,15 +1,10 @@
 //! The steps of the workflows (onboarding, the credential sweep, resend): one
-//! name for logs, results and the dry-run plan.
+//! name for logs, results and the dry-run plan. How a step runs within the
+//! invocation's deadline is in [`crate::deadline`] (`Step::run`).
 
 use std::fmt;
-use std::future::Future;
-use std::time::Instant;
 
 use serde::Serialize;
-use tracing::{info, warn};
-
-use crate::aws::AwsError;
-use crate::deadline::Deadline;
 
 /// One AWS call (or group of calls) of a workflow: onboarding, offboarding, update.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -214,36 +209,6 @@ impl Step {
                 | Step::ReleaseLease
                 | Step::PublishSummary
         )
-    }
-
-    /// Runs `call` as this step within the invocation's deadline (see
-    /// [`Deadline::bound`]: code `DeadlineExceeded` when it may not start or is cut
-    /// off), logging its name, outcome, AWS error code and duration.
-    pub async fn run<T>(
-        self,
-        call: impl Future<Output = Result<T, AwsError>>,
-    ) -> Result<T, AwsError> {
-        let started = Instant::now();
-        let result = Deadline::bound(self.is_closing(), call).await;
-        let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
-        let step = self.as_str();
-        match &result {
-            Ok(_) => info!(step, outcome = "ok", duration_ms, "step finished"),
-            Err(err) => {
-                warn!(step, outcome = "error", aws_error = %err.code, duration_ms, "step failed")
-            }
-        }
-        result
-    }
-}
-
-impl Step {
-    /// [`Step::run`], with the step attached to the error.
-    pub async fn attempt<T>(
-        self,
-        call: impl Future<Output = Result<T, AwsError>>,
-    ) -> Result<T, (Step, AwsError)> {
-        self.run(call).await.map_err(|e| (self, e))
     }
 }
 

@@ -58,8 +58,8 @@ MIB = 1024 * 1024
 DESIGN_ROUND_TRIPS = 3
 
 def batch_concurrency() -> int:
-    """Employees onboarded concurrently within one batch: src/workflows.rs BATCH_CONCURRENCY."""
-    m = re.search(r"pub const BATCH_CONCURRENCY: usize = (\d+);", (ROOT / "src" / "workflows.rs").read_text())
+    """Employees onboarded concurrently within one batch: src/batch.rs BATCH_CONCURRENCY."""
+    m = re.search(r"pub const BATCH_CONCURRENCY: usize = (\d+);", (ROOT / "src" / "batch.rs").read_text())
     return int(m.group(1)) if m else 0
 
 

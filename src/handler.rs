@@ -1,42 +1,51 @@
 //! The Lambda handler: recognises the trigger and hands the event to its module
 //! in [`crate::triggers`]; errors for the runtime map to a Lambda `Diagnostic`.
 
+use std::sync::Arc;
+
+use axum::Router;
 use lambda_runtime::LambdaEvent;
 use serde_json::Value;
 use tracing::{Instrument, info_span};
 
 use crate::deadline::Deadline;
 use crate::error::HandlerError;
+use crate::http::webhook::{Deliveries, SigningKeys, WebhookState};
+use crate::http::{HttpEvent, router};
 use crate::hygiene::Sweeper;
 use crate::identity::AccountContext;
 use crate::triggers::sweep::{
     handle_scheduled_sweep, handle_sweep_request, is_schedule, is_sweep_request,
 };
-use crate::triggers::webhook::{Deliveries, SigningKeys, handle_webhook};
 use crate::triggers::{ShapeError, StrictJson, Trigger, handle_direct, handle_eventbridge};
 use crate::workflows::Workflows;
 
 /// Everything a warm container keeps between invocations.
 pub struct App {
-    workflows: Workflows,
+    workflows: Arc<Workflows>,
     sweeper: Sweeper,
-    keys: SigningKeys,
-    deliveries: Deliveries,
+    router: Router,
 }
 
 impl App {
-    /// The handler state for a container.
+    /// The handler state for a container: the workflows, the sweep, and the HTTP
+    /// router (the webhook's signing keys and delivery records are its state).
     pub fn new(
         workflows: Workflows,
         sweeper: Sweeper,
         keys: SigningKeys,
         deliveries: Deliveries,
     ) -> Self {
+        let workflows = Arc::new(workflows);
+        let router = router(WebhookState {
+            workflows: workflows.clone(),
+            keys: Arc::new(keys),
+            deliveries,
+        });
         Self {
             workflows,
             sweeper,
-            keys,
-            deliveries,
+            router,
         }
     }
 
@@ -60,6 +69,11 @@ impl App {
             tracing::info!(field = %e.field, "invalid request");
             HandlerError::InvalidRequest(e)
         })?;
+        if HttpEvent::is_http(&payload) {
+            let event = HttpEvent::from_event(payload)
+                .map_err(|e| HandlerError::UnsupportedEvent(e.to_string()))?;
+            return Ok(event.serve(&self.router, context).await);
+        }
         let trigger = Trigger::from_event(payload).map_err(|e| match e {
             ShapeError::Unsupported(reason) => HandlerError::UnsupportedEvent(reason),
             ShapeError::Invalid(field) => HandlerError::InvalidRequest(field),
@@ -92,16 +106,6 @@ impl App {
                     .instrument(span)
                     .await
             }
-            Trigger::Webhook(request) => Ok(handle_webhook(
-                workflows,
-                &self.keys,
-                &self.deliveries,
-                request,
-                &context.request_id,
-                &account,
-            )
-            .instrument(info_span!("webhook"))
-            .await),
         }
     }
 }

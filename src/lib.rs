@@ -19,6 +19,7 @@ pub mod deadline;
 pub mod error;
 pub mod handler;
 pub mod hr;
+pub mod http;
 pub mod hygiene;
 pub mod identity;
 pub mod lease;
@@ -40,9 +41,9 @@ use crate::aws::{
 };
 use crate::config::Config;
 use crate::handler::App;
+use crate::http::webhook::{Deliveries, SigningKeys};
 use crate::hygiene::Sweeper;
 use crate::lease::Leases;
-use crate::triggers::webhook::{Deliveries, SigningKeys};
 use crate::workflows::Workflows;
 
 /// The composition root, used by `main` and the tests: one client per service,

@@ -3,12 +3,11 @@
 //! the credential sweep's schedule and direct invoke ([`sweep`]).
 
 mod direct;
-mod event_request;
+pub mod event_request;
 mod eventbridge;
 mod shape;
 pub mod strict_json;
 pub mod sweep;
-pub mod webhook;
 
 pub use direct::handle_direct;
 pub use eventbridge::{EMPLOYEE_HIRED, EMPLOYEE_TERMINATED, EMPLOYEE_UPDATED, handle_eventbridge};

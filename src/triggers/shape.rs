@@ -1,19 +1,15 @@
-//! Event shapes the function is invoked with, told apart by their fields:
-//! webhooks (Function URL / API Gateway HTTP API, payload 2.0; API Gateway REST, 1.0),
-//! EventBridge events, and direct invokes (the onboarding request itself).
+//! The event shapes the function is invoked with besides HTTP ([`crate::http`]),
+//! told apart by their fields: EventBridge events and direct invokes (the
+//! onboarding request itself).
 
-use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayV2httpRequest};
 use aws_lambda_events::eventbridge::EventBridgeEvent;
 use serde_json::Value;
 
-use super::webhook::{WebhookRequest, decode_body};
 use crate::hr::FieldError;
 
 /// One invocation, by where it came from.
 #[derive(Debug)]
 pub enum Trigger {
-    /// A signed HTTP request from an HR system.
-    Webhook(WebhookRequest),
     /// An EventBridge event.
     EventBridge(EventBridgeEvent<Value>),
     /// A direct invoke whose payload is the onboarding request.
@@ -35,33 +31,6 @@ impl Trigger {
     /// Recognises the shape of `event`.
     pub fn from_event(event: Value) -> Result<Self, ShapeError> {
         let has = |key: &str| event.get(key).is_some();
-        let is_v2 = event.pointer("/requestContext/http").is_some()
-            || event.get("version") == Some(&"2.0".into());
-        if has("requestContext") && is_v2 {
-            let request: ApiGatewayV2httpRequest = serde_json::from_value(event).map_err(|e| {
-                ShapeError::Unsupported(format!("not a valid HTTP API / Function URL event: {e}"))
-            })?;
-            return Ok(Self::Webhook(WebhookRequest {
-                method: request
-                    .request_context
-                    .http
-                    .method
-                    .as_str()
-                    .to_ascii_uppercase(),
-                headers: request.headers,
-                body: decode_body(request.body, request.is_base64_encoded),
-            }));
-        }
-        if has("requestContext") && has("httpMethod") {
-            let request: ApiGatewayProxyRequest = serde_json::from_value(event).map_err(|e| {
-                ShapeError::Unsupported(format!("not a valid API Gateway REST event: {e}"))
-            })?;
-            return Ok(Self::Webhook(WebhookRequest {
-                method: request.http_method.as_str().to_ascii_uppercase(),
-                headers: request.headers,
-                body: decode_body(request.body, request.is_base64_encoded),
-            }));
-        }
         // A direct request never has these (it refuses unknown fields).
         if has("detail-type") || (has("source") && has("detail")) {
             check_eventbridge_fields(&event)?;
@@ -107,61 +76,6 @@ mod tests {
     use super::*;
     use crate::triggers::EMPLOYEE_HIRED;
     use serde_json::json;
-
-    #[test]
-    fn recognises_function_url_events() {
-        let event = json!({
-            "version": "2.0", "routeKey": "$default", "rawPath": "/", "rawQueryString": "",
-            "headers": {"X-Onboarding-Timestamp": "1", "content-type": "application/json"},
-            "requestContext": {"accountId": "123456789012", "apiId": "abc", "domainName": "abc.lambda-url.us-east-1.on.aws",
-                "domainPrefix": "abc", "http": {"method": "POST", "path": "/", "protocol": "HTTP/1.1",
-                "sourceIp": "203.0.113.1", "userAgent": "hr"}, "requestId": "r1", "routeKey": "$default",
-                "stage": "$default", "time": "01/Jan/2026:00:00:00 +0000", "timeEpoch": 0},
-            "body": "eyJhIjoxfQ==", "isBase64Encoded": true
-        });
-        let Trigger::Webhook(request) = Trigger::from_event(event).unwrap() else {
-            panic!("not a webhook")
-        };
-        assert_eq!(request.method, "POST");
-        assert_eq!(request.header("x-onboarding-timestamp"), Some("1"));
-        assert_eq!(request.body.unwrap(), br#"{"a":1}"#);
-    }
-
-    #[test]
-    fn header_names_are_case_insensitive() {
-        for name in [
-            "X-ONBOARDING-SIGNATURE",
-            "x-onboarding-signature",
-            "X-Onboarding-Signature",
-        ] {
-            let event = json!({"version": "2.0", "rawPath": "/", "headers": {name: "sha256=ab"},
-                "requestContext": {"http": {"method": "post", "path": "/"}}, "isBase64Encoded": false});
-            let Trigger::Webhook(request) = Trigger::from_event(event).unwrap() else {
-                panic!("not a webhook")
-            };
-            assert_eq!(
-                request.header(crate::triggers::webhook::SIGNATURE_HEADER),
-                Some("sha256=ab"),
-                "{name}"
-            );
-            assert_eq!(request.method, "POST");
-        }
-    }
-
-    #[test]
-    fn recognises_rest_api_events() {
-        let event = json!({
-            "resource": "/onboard", "path": "/onboard", "httpMethod": "GET", "headers": {"Host": "x"},
-            "multiValueHeaders": {}, "queryStringParameters": null, "requestContext": {"accountId": "123456789012",
-            "resourceId": "r", "stage": "prod", "requestId": "id", "httpMethod": "GET", "path": "/prod/onboard",
-            "identity": {}, "resourcePath": "/onboard", "apiId": "a"}, "body": null, "isBase64Encoded": false
-        });
-        let Trigger::Webhook(request) = Trigger::from_event(event).unwrap() else {
-            panic!("not a webhook")
-        };
-        assert_eq!(request.method, "GET");
-        assert_eq!(request.body.unwrap(), b"");
-    }
 
     #[test]
     fn recognises_eventbridge_and_direct() {

@@ -519,6 +519,7 @@ async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
     {
         failures.push(format!("the unmanaged user was changed: {bob}"));
     }
+    failures.extend(function_url_routes(&watch));
     drop(watch);
     let _ = std::fs::remove_dir_all(&dir);
     assert!(
@@ -527,4 +528,85 @@ async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// Plain HTTP through cargo lambda's Function URL emulation
+/// (`/lambda-url/<binary>/<path>`, payload 2.0 with the path): each reserved prefix
+/// answers 404 in its own format, and any other path is the webhook, as deployed.
+fn function_url_routes(watch: &Watch) -> Vec<String> {
+    let agent = ureq::Agent::new_with_config(
+        ureq::config::Config::builder()
+            .http_status_as_error(false)
+            .build(),
+    );
+    let url = |path: &str| {
+        format!(
+            "http://127.0.0.1:{}/lambda-url/iam-onboarding{path}",
+            watch.port
+        )
+    };
+    let read = |mut response: ureq::http::Response<ureq::Body>| {
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let body = response.body_mut().read_to_string().unwrap_or_default();
+        (status, content_type, body)
+    };
+    let json = |body: &str| serde_json::from_str::<Value>(body).unwrap_or(Value::Null);
+    let mut problems = Vec::new();
+
+    let (status, content_type, body) = read(agent.get(url("/scim/v2/Users")).call().unwrap());
+    let scim = json(&body);
+    if status != 404
+        || content_type != "application/scim+json"
+        || scim["schemas"][0] != "urn:ietf:params:scim:api:messages:2.0:Error"
+        || scim["status"] != "404"
+    {
+        problems.push(format!(
+            "GET /scim/v2/Users: {status} {content_type} {body}"
+        ));
+    }
+    let (status, content_type, body) = read(agent.get(url("/reveal/x")).call().unwrap());
+    if status != 404 || !content_type.starts_with("text/html") || !body.contains("<html") {
+        problems.push(format!("GET /reveal/x: {status} {content_type} {body}"));
+    }
+    let (status, content_type, body) = read(agent.post(url("/hr/x")).send("{}").unwrap());
+    if status != 404
+        || content_type != "application/json"
+        || json(&body)["error"]["code"] != "NotFound"
+    {
+        problems.push(format!("POST /hr/x: {status} {content_type} {body}"));
+    }
+    // The webhook answers every other path: a method other than POST is refused ...
+    let (status, _, body) = read(agent.get(url("/")).call().unwrap());
+    if status != 405 || json(&body)["error"]["code"] != "MethodNotAllowed" {
+        problems.push(format!("GET /: {status} {body}"));
+    }
+    // ... and a signed dry run is served, on `/` and on any path a sender was given.
+    for path in ["/", "/onboard"] {
+        let payload = r#"{"dryRun": true, "employee": {"email": "url.probe@example.com"}}"#;
+        let timestamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            .to_string();
+        let signature = iam_onboarding::identity::SigningKey::new(WEBHOOK_SECRET)
+            .sign(&timestamp, payload.as_bytes());
+        let response = agent
+            .post(url(path))
+            .header("content-type", "application/json")
+            .header("x-onboarding-timestamp", &timestamp)
+            .header("x-onboarding-signature", &signature)
+            .send(payload)
+            .unwrap();
+        let (status, _, body) = read(response);
+        if status != 200 || statuses(&json(&body)["results"]) != ["dry_run"] {
+            problems.push(format!("signed POST {path}: {status} {body}"));
+        }
+    }
+    problems
 }

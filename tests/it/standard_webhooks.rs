@@ -7,7 +7,7 @@ use std::process::Command;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use iam_onboarding::handler::App;
-use iam_onboarding::triggers::webhook::delivery_key;
+use iam_onboarding::http::webhook::delivery_key;
 use serde_json::{Value, json};
 use std::time::Duration;
 

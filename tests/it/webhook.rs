@@ -4,7 +4,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use iam_onboarding::handler::App;
-use iam_onboarding::triggers::webhook::SigningKey;
+use iam_onboarding::http::webhook::SigningKey;
 use serde_json::{Value, json};
 
 use crate::world::{WEBHOOK_SECRET, World, invoke};

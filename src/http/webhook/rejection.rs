@@ -2,11 +2,14 @@
 //! a repeated delivery, before it was processed), and the HTTP answer for each
 //! reason, in one place.
 
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use tracing::info;
 
-use super::{BodyError, SignatureError, StandardError};
+use super::{SignatureError, StandardError};
 use crate::hr::FieldError;
+use crate::http::BodyError;
 use crate::lease::RETRY_AFTER_SECONDS;
 
 /// A webhook request refused as a whole; nothing was written.
@@ -34,14 +37,23 @@ pub enum Rejection {
     InvalidField(FieldError),
 }
 
-/// An API Gateway / Function URL response with a JSON body.
-pub fn http_response(status: u16, body: Value) -> Value {
-    json!({
-        "statusCode": status,
-        "headers": {"content-type": "application/json"},
-        "body": body.to_string(),
-        "isBase64Encoded": false,
-    })
+/// An HTTP response with a JSON body.
+pub fn http_response(status: u16, body: Value) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// `response` with header `retry-after: seconds`.
+pub fn with_retry_after(mut response: Response, seconds: i64) -> Response {
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    response
 }
 
 impl Rejection {
@@ -71,7 +83,7 @@ impl Rejection {
     }
 
     /// The response for this rejection; logs the reason (never the body).
-    pub fn response(&self, request_id: &str) -> Value {
+    pub fn response(&self, request_id: &str) -> Response {
         let (status, code) = self.status_and_code();
         let (message, field) = match self {
             Rejection::MethodNotAllowed => ("use POST".to_string(), None),
@@ -101,12 +113,14 @@ impl Rejection {
         }
         let mut response = http_response(status, json!({"error": error}));
         match self {
-            Rejection::MethodNotAllowed => response["headers"]["allow"] = json!("POST"),
-            Rejection::DeliveryInProgress => {
-                response["headers"]["retry-after"] = json!(RETRY_AFTER_SECONDS.to_string())
+            Rejection::MethodNotAllowed => {
+                response
+                    .headers_mut()
+                    .insert(header::ALLOW, HeaderValue::from_static("POST"));
+                response
             }
-            _ => {}
+            Rejection::DeliveryInProgress => with_retry_after(response, RETRY_AFTER_SECONDS),
+            _ => response,
         }
-        response
     }
 }

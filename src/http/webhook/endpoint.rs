@@ -1,12 +1,13 @@
 //! The webhook flow: method, body, signature, JSON, request; then the action and
 //! an HTTP answer whose status sums up the results.
 
+use axum::response::Response;
 use serde_json::{Value, json};
 use tracing::{info, warn};
 
 use super::deliveries::{Claim, Deliveries, Outcome};
 use super::events::standard_request;
-use super::{Rejection, SigningKeys, WebhookRequest, http_response, standard};
+use super::{Rejection, SigningKeys, WebhookRequest, http_response, standard, with_retry_after};
 use crate::hr::HrRequest;
 use crate::identity::{AccountContext, EmployeeResult, Status};
 use crate::lease::RETRY_AFTER_SECONDS;
@@ -68,7 +69,7 @@ pub async fn handle_webhook(
     request: WebhookRequest,
     request_id: &str,
     account: &AccountContext,
-) -> Value {
+) -> Response {
     let parsed = match accept(workflows, keys, &request).await {
         Ok(parsed) => parsed,
         Err(rejection) => return rejection.response(request_id),
@@ -125,7 +126,7 @@ async fn run(
     parsed: HrRequest,
     request_id: &str,
     account: &AccountContext,
-) -> (Option<Outcome>, Value) {
+) -> (Option<Outcome>, Response) {
     let action = parsed.action();
     let mut results = workflows.run(parsed, account, request_id).await;
     let status = http_status(&results);
@@ -165,12 +166,13 @@ async fn run(
         }
     }
     info!(status, "webhook answered");
-    let mut response = http_response(status, json!({"requestId": request_id, "results": results}));
-    if retry_later {
-        // A duplicate delivery that lost the race, or employees the deadline left
-        // not started: retryable, not an error.
-        response["headers"]["retry-after"] = json!(RETRY_AFTER_SECONDS.to_string());
-    }
+    let response = http_response(status, json!({"requestId": request_id, "results": results}));
+    // A duplicate delivery that lost the race, or employees the deadline left
+    // not started: retryable, not an error.
+    let response = match retry_later {
+        true => with_retry_after(response, RETRY_AFTER_SECONDS),
+        false => response,
+    };
     (outcome, response)
 }
 

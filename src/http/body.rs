@@ -1,24 +1,14 @@
-//! The HTTP request of a webhook, from a Function URL / API Gateway HTTP API
-//! (payload 2.0) or an API Gateway REST (payload 1.0) event.
+//! The raw body of an HTTP event: base64-decoded when the event says so, at most
+//! [`MAX_BODY_BYTES`]; decoded here, before the router, so a malformed body is a
+//! clear rejection and never a panic (lambda_http itself panics on bad base64).
 
-use aws_lambda_events::http::HeaderMap;
+use axum::extract::FromRequest;
 use base64::Engine;
 
-/// Largest accepted webhook body, in bytes (after base64 decoding).
+/// Largest accepted request body, in bytes (after base64 decoding).
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
-/// The parts of an HTTP request the webhook endpoint needs.
-#[derive(Debug)]
-pub struct WebhookRequest {
-    /// HTTP method, upper-case.
-    pub method: String,
-    /// Request headers (case-insensitive).
-    pub headers: HeaderMap,
-    /// The raw body (base64-decoded when the event says so), or why it is unusable.
-    pub body: Result<Vec<u8>, BodyError>,
-}
-
-/// Why a webhook body cannot be used.
+/// Why a request body cannot be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum BodyError {
     /// Larger than [`MAX_BODY_BYTES`].
@@ -27,13 +17,6 @@ pub enum BodyError {
     /// Flagged as base64 but not valid base64.
     #[error("the request body is marked base64 but is not valid base64")]
     BadBase64,
-}
-
-impl WebhookRequest {
-    /// The value of header `name` (case-insensitive), if present and valid text.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
 }
 
 /// The body as bytes: base64-decoded when `is_base64`, at most [`MAX_BODY_BYTES`].
@@ -53,6 +36,29 @@ pub fn decode_body(body: Option<String>, is_base64: bool) -> Result<Vec<u8>, Bod
         Err(BodyError::TooLarge)
     } else {
         Ok(bytes)
+    }
+}
+
+/// The body of a request as the router got it: its bytes, or why the event's body
+/// was unusable (kept as a request extension by [`super::serve`]).
+#[derive(Debug)]
+pub struct RawBody(pub Result<Vec<u8>, BodyError>);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request(
+        request: axum::extract::Request,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        if let Some(err) = request.extensions().get::<BodyError>() {
+            return Ok(Self(Err(*err)));
+        }
+        // The whole body is already in memory (decoded from the event, within the limit).
+        let bytes = axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES)
+            .await
+            .map_or_else(|_| Err(BodyError::TooLarge), |b| Ok(b.to_vec()));
+        Ok(Self(bytes))
     }
 }
 

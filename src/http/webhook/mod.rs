@@ -9,6 +9,7 @@ mod events;
 mod keys;
 mod rejection;
 mod request;
+mod route;
 mod signature;
 pub mod standard;
 
@@ -16,8 +17,9 @@ pub use deliveries::{Claim, DELIVERY_TTL_SECONDS, Deliveries, Outcome, delivery_
 pub use endpoint::{handle_webhook, http_status};
 pub use events::{CONNECTORS, Connector, EmployeeEvents, StandardBody, standard_request};
 pub use keys::SigningKeys;
-pub use rejection::{Rejection, http_response};
-pub use request::{BodyError, MAX_BODY_BYTES, WebhookRequest, decode_body};
+pub use rejection::{Rejection, http_response, with_retry_after};
+pub use request::WebhookRequest;
+pub use route::{WebhookState, routes};
 pub use signature::{
     MAX_SKEW_SECONDS, SIGNATURE_HEADER, SignatureError, SigningKey, TIMESTAMP_HEADER, WHSEC_PREFIX,
     verify,

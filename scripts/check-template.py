@@ -83,14 +83,14 @@ CREDENTIAL_ACTIONS = (
 # The credential sweep (README "Credential hygiene"): the report (Resource "*"),
 # reads of marked users, and the deletion of offboarded users.
 REPORT_ACTIONS = ("iam:GenerateCredentialReport", "iam:GetCredentialReport")
-SWEEP_READ_ACTIONS = ("iam:ListMFADevices", "iam:ListAttachedUserPolicies", "iam:ListUserPolicies",
+SWEEP_READ_ACTIONS = ("iam:GetLoginProfile", "iam:ListMFADevices", "iam:ListAttachedUserPolicies", "iam:ListUserPolicies",
                       "iam:GetAccessKeyLastUsed")
 DELETE_ACTIONS = ("iam:DeleteAccessKey", "iam:DeleteSSHPublicKey", "iam:DeleteSigningCertificate",
                   "iam:DeleteServiceSpecificCredential", "iam:DeactivateMFADevice", "iam:DeleteUserPolicy",
                   "iam:DeleteUser")
 DENY_ALL_ARN = "arn:aws:iam::aws:policy/AWSDenyAll"
 # The only tag keys the function may remove (UntagUser): its own.
-UNTAG_KEYS = ["ContactEmail", "Department", "OffboardedAt"]
+UNTAG_KEYS = ["ContactEmail", "Department", "MfaReminderSentAt", "OffboardedAt", "OnboardingAttempt"]
 # Future offboardings: one-time schedules in the stack's group, and passing the scheduler role.
 SCHEDULE_ACTIONS = ("scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule")
 EXPECTED_ACTIONS = {
@@ -822,7 +822,7 @@ PARLIAMENT_SUPPRESSIONS = [
         "detail": r"Unknown condition iam:ResourceTag/(ManagedBy|OnboardingStatus) for action "
                   r"iam:(CreateLoginProfile|UpdateLoginProfile|DeleteLoginProfile|AttachUserPolicy|DetachUserPolicy|"
                   r"UntagUser|ListAccessKeys|UpdateAccessKey|ListSSHPublicKeys|UpdateSSHPublicKey|"
-                  r"ListMFADevices|ListAttachedUserPolicies|ListUserPolicies|GetAccessKeyLastUsed|"
+                  r"GetLoginProfile|ListMFADevices|ListAttachedUserPolicies|ListUserPolicies|GetAccessKeyLastUsed|"
                   r"DeleteAccessKey|DeleteSSHPublicKey|DeleteSigningCertificate|DeleteServiceSpecificCredential|"
                   r"DeactivateMFADevice|DeleteUserPolicy|DeleteUser|"
                   r"ListSigningCertificates|UpdateSigningCertificate|ListServiceSpecificCredentials|"

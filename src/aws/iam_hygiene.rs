@@ -134,6 +134,31 @@ impl Iam {
             .map(|d| d.secs()))
     }
 
+    /// When the user's console password was set (the login profile's `CreateDate`,
+    /// unix seconds); `None` when the user has none.
+    pub async fn login_profile_created(&self, name: &str) -> Result<Option<i64>, AwsError> {
+        match self.client.get_login_profile().user_name(name).send().await {
+            Ok(output) => Ok(output.login_profile().map(|p| p.create_date().secs())),
+            Err(err) => match AwsError::from(err) {
+                err if err.is("NoSuchEntity") => Ok(None),
+                err => Err(err),
+            },
+        }
+    }
+
+    /// Whether the user has an MFA device enabled (`ListMFADevices` lists only
+    /// assigned devices; one is enough, so the first page answers).
+    pub async fn has_mfa_device(&self, name: &str) -> Result<bool, AwsError> {
+        let output = self
+            .client
+            .list_mfa_devices()
+            .user_name(name)
+            .max_items(1)
+            .send()
+            .await?;
+        Ok(!output.mfa_devices().is_empty())
+    }
+
     /// Reads every list a deletion of the user needs. Any failed or truncated
     /// listing is an error, so nothing is deleted on a partial picture.
     pub async fn user_attachments(&self, name: &str) -> Result<UserAttachments, AwsError> {

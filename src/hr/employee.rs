@@ -9,13 +9,15 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::Deserialize;
 
+use super::leaver::parse_hr_time;
 use super::{
     Email, FieldError, FieldWarning, GroupName, MAX_TAGS, Username, check_tag_key,
     is_valid_tag_value, normalise_tag_value,
 };
+use crate::identity::ownership::ACCESS_KEY_DESCRIPTION_TAGS;
 use crate::identity::ownership::{
     CONTACT_EMAIL_TAG, DEPARTMENT_TAG, EMAIL_HASH_TAG, EMPLOYEE_ID_TAG, MANAGED_BY_TAG,
-    MANAGED_BY_VALUE, Person, RESERVED_TAG_KEYS,
+    MANAGED_BY_VALUE, Person, RESERVED_TAG_KEYS, unix_now,
 };
 use crate::identity::{AwsError, EmployeeResult, Status, Step};
 
@@ -88,6 +90,12 @@ pub struct EmployeeRecord {
     /// `update` only: HR withdrew the person's termination, so a pending
     /// offboarding (a future `effectiveAt`) is cancelled.
     pub termination_cancelled: Option<bool>,
+    /// When the person (re)starts: a date (`2026-12-01`) or an RFC 3339 date-time.
+    /// An onboarding of an offboarded user is a rehire only when this is after the
+    /// offboarding, or [`EmployeeRecord::rehire`] says so.
+    pub hire_date: Option<String>,
+    /// This onboarding is a rehire of an offboarded user, whatever the dates.
+    pub rehire: Option<bool>,
 }
 
 /// An employee whose every field passed validation.
@@ -111,6 +119,10 @@ pub struct Employee {
     pub warnings: Vec<FieldWarning>,
     /// `update` only: cancel the person's pending offboarding (`terminationCancelled: true`).
     pub termination_cancelled: bool,
+    /// The hire date, unix seconds (a date is its start in UTC).
+    pub hired_at: Option<i64>,
+    /// Explicitly a rehire (`rehire: true`).
+    pub rehire: bool,
 }
 
 impl Employee {
@@ -203,17 +215,29 @@ impl Employee {
                 tags.push((key.clone(), value));
             }
         }
-        // Added later: OnboardingStatus, OnboardingStartedAt and OnboardingAttempt when
-        // the user is created, OffboardedAt when it is offboarded, MfaReminderSentAt by
-        // the credential sweep.
-        if tags.len() + 5 > MAX_TAGS {
+        // Room for every tag added later: all of the function's own (status, start,
+        // attempt at creation; ContactEmail and Department by an update; OffboardedAt;
+        // MfaReminderSentAt by the sweep) and the employee's two access-key descriptions.
+        let hr_tags = record.tags.len();
+        let room = MAX_TAGS - RESERVED_TAG_KEYS.len() - ACCESS_KEY_DESCRIPTION_TAGS;
+        if hr_tags > room {
             return Err(FieldError::new(
                 "tags",
                 format!(
-                    "too many tags: IAM allows {MAX_TAGS} per user and the function sets up to 10 itself"
+                    "too many tags: IAM allows {MAX_TAGS} per user; the function keeps {} for \
+                     its own and {ACCESS_KEY_DESCRIPTION_TAGS} for access-key descriptions, so \
+                     at most {room}",
+                    RESERVED_TAG_KEYS.len()
                 ),
             ));
         }
+
+        let hired_at = record
+            .hire_date
+            .as_deref()
+            .map(|raw| parse_hr_time(raw, unix_now()))
+            .transpose()
+            .map_err(|r| FieldError::new("hireDate", r))?;
 
         let mut groups: Vec<GroupName> = Vec::new();
         for (index, raw) in record.groups.iter().enumerate() {
@@ -246,6 +270,8 @@ impl Employee {
             tags,
             warnings,
             termination_cancelled: record.termination_cancelled.unwrap_or(false),
+            hired_at,
+            rehire: record.rehire.unwrap_or(false),
         })
     }
 }
@@ -530,6 +556,10 @@ mod tests {
             ("MfaReminderSentAt", "1", "tags.MfaReminderSentAt"),
             ("AKIANEWKEY", "hr", "tags.AKIANEWKEY"),
             ("akia", "hr", "tags.akia"),
+            // Issue 21: spaces around a key made it pass for another.
+            (" aws:owner", "x", "tags. aws:owner"),
+            ("ManagedBy ", "x", "tags.ManagedBy "),
+            ("\u{3000}Team", "x", "tags.\u{3000}Team"),
         ];
         for (key, value, field) in cases {
             let mut r = record("jane@example.com");
@@ -598,16 +628,17 @@ mod tests {
     #[test]
     fn limits_tag_count() {
         let mut r = record("jane@example.com");
-        for i in 0..42 {
+        for i in 0..38 {
             r.tags.insert(format!("k{i}"), "v".into());
         }
         assert!(
             Employee::parse(&r, &[]).is_ok(),
-            "42 + marker, email hash, contact email, status, start time, attempt, \
-             offboarded at, MFA reminder = 50"
+            "38 + the function's 10 own keys + 2 access-key descriptions = 50"
         );
-        r.tags.insert("k42".into(), "v".into());
-        assert_eq!(Employee::parse(&r, &[]).unwrap_err().field, "tags");
+        r.tags.insert("k38".into(), "v".into());
+        let err = Employee::parse(&r, &[]).unwrap_err();
+        assert_eq!(err.field, "tags");
+        assert!(err.reason.contains("at most 38"), "{err}");
     }
 
     #[test]

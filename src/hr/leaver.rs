@@ -4,6 +4,7 @@
 use serde::Deserialize;
 
 use super::{Email, FieldError, Username, normalise_tag_value};
+use crate::identity::ownership::unix_now;
 
 /// The leaver as HR sends it (camelCase JSON): `employeeId` and/or `email`, and
 /// optionally `username` and `effectiveAt`.
@@ -82,7 +83,10 @@ impl Leaver {
         let effective_at = record
             .effective_at
             .as_deref()
-            .map(parse_rfc3339)
+            .map(|raw| {
+                let at = parse_rfc3339(raw)?;
+                parse_hr_time(raw, unix_now()).map(|_| at)
+            })
             .transpose()
             .map_err(|r| FieldError::new("effectiveAt", r))?;
         Ok(Self {
@@ -94,11 +98,36 @@ impl Leaver {
     }
 }
 
+/// How far ahead an HR date may lie: a hundred years. Any real date is far nearer;
+/// what lies beyond (`9999-12-31`, a mistyped year) is a data error, not a plan.
+pub const MAX_DAYS_AHEAD: i64 = 100 * 366;
+
 /// Parses an RFC 3339 date-time with offset (`2026-12-31T17:00:00Z`) into unix seconds.
 pub fn parse_rfc3339(raw: &str) -> Result<i64, String> {
     chrono::DateTime::parse_from_rfc3339(raw.trim())
         .map(|at| at.timestamp())
         .map_err(|_| "must be an RFC 3339 date-time with offset, like 2026-12-31T17:00:00Z".into())
+}
+
+/// Parses an HR date: RFC 3339 with offset, or a calendar date (`2026-12-31`, its
+/// start in UTC), into unix seconds; at most [`MAX_DAYS_AHEAD`] days after `now`.
+pub fn parse_hr_time(raw: &str, now: i64) -> Result<i64, String> {
+    let raw = raw.trim();
+    let at = match chrono::NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+        Ok(date) => date.and_time(chrono::NaiveTime::MIN).and_utc().timestamp(),
+        Err(_) => parse_rfc3339(raw).map_err(|_| {
+            "must be a date (2026-12-31) or an RFC 3339 date-time with offset \
+             (2026-12-31T17:00:00Z)"
+                .to_string()
+        })?,
+    };
+    if at > now + MAX_DAYS_AHEAD * 86_400 {
+        return Err(format!(
+            "is more than {} years ahead: a data error, not a date to act on",
+            MAX_DAYS_AHEAD / 366
+        ));
+    }
+    Ok(at)
 }
 
 #[cfg(test)]
@@ -111,6 +140,31 @@ mod tests {
             employee_id: id.map(str::to_string),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn dates_are_days_or_rfc3339_and_not_centuries_ahead() {
+        let now = 1_800_000_000;
+        assert_eq!(parse_hr_time("2026-12-01", now), Ok(1_796_083_200));
+        assert_eq!(
+            parse_hr_time("2026-12-01T01:00:00+01:00", now),
+            Ok(1_796_083_200)
+        );
+        assert!(parse_hr_time("2099-12-31T17:00:00Z", now).is_ok());
+        for bad in [
+            "9999-12-31",
+            "9999-12-31T00:00:00Z",
+            "01/12/2026",
+            "2026-13-01",
+            "",
+        ] {
+            assert!(parse_hr_time(bad, now).is_err(), "{bad}");
+        }
+        let mut r = record(Some("jane@example.com"), None);
+        r.effective_at = Some("9999-12-31T17:00:00Z".into());
+        let err = Leaver::parse(&r).unwrap_err();
+        assert_eq!(err.field, "effectiveAt");
+        assert!(err.reason.contains("years ahead"), "{err}");
     }
 
     #[test]

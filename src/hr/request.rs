@@ -284,6 +284,14 @@ impl OnboardingRequest {
                             "only an update takes terminationCancelled",
                         ));
                     }
+                    for key in ["hireDate", "rehire"] {
+                        if action != Action::Onboard && value.get(key).is_some() {
+                            return Err(FieldError::new(
+                                key,
+                                format!("only an onboard takes {key}"),
+                            ));
+                        }
+                    }
                     parse_record(value, allowed_groups).map(|mut employee| {
                         employee.warnings = std::mem::take(&mut employee.warnings)
                             .into_iter()
@@ -382,8 +390,8 @@ fn check_types(object: &Map<String, Value>) -> Result<(), FieldError> {
     for (key, value) in object {
         let ok = match key.as_str() {
             "email" => value.is_string(),
-            "terminationCancelled" => value.is_boolean() || value.is_null(),
-            "username" | "givenName" | "familyName" | "employeeId" | "department" => {
+            "terminationCancelled" | "rehire" => value.is_boolean() || value.is_null(),
+            "username" | "givenName" | "familyName" | "employeeId" | "department" | "hireDate" => {
                 value.is_string() || value.is_null()
             }
             "groups" => match value {
@@ -412,7 +420,7 @@ fn check_types(object: &Map<String, Value>) -> Result<(), FieldError> {
         if !ok {
             let expected = match key.as_str() {
                 "groups" => "an array of group names",
-                "terminationCancelled" => "true or false",
+                "terminationCancelled" | "rehire" => "true or false",
                 "tags" => "an object of string values",
                 _ => "a string",
             };

@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use regex::Regex;
 
 /// IAM's limit of tags per user.
-pub const MAX_TAGS: usize = 50;
+pub const MAX_TAGS: usize = crate::identity::ownership::MAX_USER_TAGS;
 
 /// Longest tag value IAM accepts, in characters.
 pub const MAX_TAG_VALUE_CHARS: usize = 256;
@@ -38,6 +38,11 @@ fn all_tag_chars(value: &str) -> bool {
 pub fn check_tag_key(key: &str) -> Result<(), String> {
     if key.is_empty() || key.chars().count() > 128 {
         return Err("tag keys must be 1 to 128 characters".into());
+    }
+    // ` aws:owner` or `ManagedBy ` would pass for another key to a reader (and slip
+    // past the reserved-key checks that compare the key as written).
+    if key.starts_with(char::is_whitespace) || key.ends_with(char::is_whitespace) {
+        return Err("tag keys must not begin or end with a space".into());
     }
     if key.to_ascii_lowercase().starts_with("aws:") {
         return Err("tag keys must not start with aws:".into());

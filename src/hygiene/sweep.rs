@@ -337,6 +337,15 @@ impl Sweeper {
     ) -> Result<ActionOutcome, StepError> {
         match &finding.action {
             Action::ExpirePassword => {
+                // The report's password_last_changed may be hours old: a `resend` since
+                // then set a fresh password, which the rule must not expire.
+                let set_at = Step::CheckLoginProfile
+                    .attempt(self.iam.login_profile_created(name))
+                    .await?;
+                let ttl = self.config.sweep.password_ttl_hours * 3_600;
+                if set_at.is_none_or(|set_at| now - set_at <= ttl) {
+                    return Ok(ActionOutcome::NoLongerDue);
+                }
                 Step::ExpirePassword
                     .attempt(self.iam.delete_login_profile(name))
                     .await?;
@@ -346,6 +355,13 @@ impl Sweeper {
                 Ok(ActionOutcome::Done)
             }
             Action::RemindMfa { recipient } => {
+                // The report's mfa_active may be hours old.
+                if Step::CheckMfaDevices
+                    .attempt(self.iam.has_mfa_device(name))
+                    .await?
+                {
+                    return Ok(ActionOutcome::NoLongerDue);
+                }
                 let settings =
                     AccountSettings::read(&self.iam, self.config.signin_url.as_deref(), account)
                         .await

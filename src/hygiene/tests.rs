@@ -27,6 +27,7 @@ use aws_sdk_iam::operation::generate_credential_report::{
 use aws_sdk_iam::operation::get_access_key_last_used::GetAccessKeyLastUsedOutput;
 use aws_sdk_iam::operation::get_account_password_policy::GetAccountPasswordPolicyError;
 use aws_sdk_iam::operation::get_credential_report::GetCredentialReportOutput;
+use aws_sdk_iam::operation::get_login_profile::{GetLoginProfileError, GetLoginProfileOutput};
 use aws_sdk_iam::operation::get_user::{GetUserError, GetUserOutput};
 use aws_sdk_iam::operation::list_access_keys::ListAccessKeysOutput;
 use aws_sdk_iam::operation::list_attached_user_policies::ListAttachedUserPoliciesOutput;
@@ -43,9 +44,9 @@ use aws_sdk_iam::operation::tag_user::{TagUserError, TagUserOutput};
 use aws_sdk_iam::operation::update_access_key::UpdateAccessKeyOutput;
 use aws_sdk_iam::primitives::{Blob, DateTime};
 use aws_sdk_iam::types::{
-    AccessKeyLastUsed, AccessKeyMetadata, AttachedPolicy, Group, MfaDevice, ReportStateType,
-    ServiceSpecificCredentialMetadata, SigningCertificate, SshPublicKeyMetadata, StatusType, Tag,
-    User,
+    AccessKeyLastUsed, AccessKeyMetadata, AttachedPolicy, Group, LoginProfile, MfaDevice,
+    ReportStateType, ServiceSpecificCredentialMetadata, SigningCertificate, SshPublicKeyMetadata,
+    StatusType, Tag, User,
 };
 use aws_sdk_ses::Client as SesClient;
 use aws_sdk_ses::operation::send_email::{SendEmailError, SendEmailOutput};
@@ -217,6 +218,10 @@ fn record(log: &Log, entry: String) -> bool {
 struct Fake {
     log: Log,
     emails: Arc<Mutex<Vec<String>>>,
+    /// GetLoginProfile's CreateDate per user (from the report's people, then as a test sets it).
+    profiles: Arc<Mutex<BTreeMap<String, i64>>>,
+    /// Users ListMFADevices answers with no device (the report's people without MFA).
+    no_mfa: Arc<Mutex<Vec<String>>>,
 }
 
 impl Fake {
@@ -224,6 +229,8 @@ impl Fake {
         Self {
             log: Arc::default(),
             emails: Arc::default(),
+            profiles: Arc::default(),
+            no_mfa: Arc::default(),
         }
     }
 
@@ -241,6 +248,18 @@ impl Fake {
 
     fn sweeper(&self, people: &[Person], settings: &[(&str, &str)], first: Vec<Rule>) -> Sweeper {
         let csv = report(people);
+        for p in people {
+            if let Some((set, _)) = p.password {
+                self.profiles.lock().unwrap().insert(p.name.into(), set);
+            }
+            let offboarded = p
+                .tags
+                .iter()
+                .any(|(k, v)| *k == "OnboardingStatus" && v == "offboarded");
+            if !p.mfa && !offboarded {
+                self.no_mfa.lock().unwrap().push(p.name.into());
+            }
+        }
         let users: BTreeMap<String, User> = people
             .iter()
             .map(|p| (p.name.to_string(), p.iam_user()))
@@ -413,22 +432,57 @@ impl Fake {
             },
             {
                 let log = l(());
+                let no_mfa = self.no_mfa.clone();
                 mock!(IamClient::list_mfa_devices)
                     .match_requests(move |r| {
                         record(&log, format!("ListMFADevices {}", r.user_name().unwrap()))
                     })
-                    .then_output(|| {
-                        ListMfaDevicesOutput::builder()
-                            .mfa_devices(
-                                MfaDevice::builder()
-                                    .user_name("x")
-                                    .serial_number("arn:aws:iam::123456789012:mfa/phone")
-                                    .enable_date(DateTime::from_secs(0))
-                                    .build()
-                                    .unwrap(),
-                            )
-                            .build()
+                    .then_compute_response(move |r| {
+                        let none = no_mfa
+                            .lock()
                             .unwrap()
+                            .iter()
+                            .any(|n| Some(n.as_str()) == r.user_name());
+                        let device = MfaDevice::builder()
+                            .user_name("x")
+                            .serial_number("arn:aws:iam::123456789012:mfa/phone")
+                            .enable_date(DateTime::from_secs(0))
+                            .build()
+                            .unwrap();
+                        let devices = if none { vec![] } else { vec![device] };
+                        MockResponse::Output(
+                            ListMfaDevicesOutput::builder()
+                                .set_mfa_devices(Some(devices))
+                                .build()
+                                .unwrap(),
+                        )
+                    })
+            },
+            {
+                let log = l(());
+                let profiles = self.profiles.clone();
+                mock!(IamClient::get_login_profile)
+                    .match_requests(move |r| {
+                        record(&log, format!("GetLoginProfile {}", r.user_name().unwrap()))
+                    })
+                    .then_compute_response(move |r| {
+                        let name = r.user_name().unwrap();
+                        match profiles.lock().unwrap().get(name) {
+                            Some(set) => MockResponse::Output(
+                                GetLoginProfileOutput::builder()
+                                    .login_profile(
+                                        LoginProfile::builder()
+                                            .user_name(name)
+                                            .create_date(DateTime::from_secs(*set))
+                                            .build()
+                                            .unwrap(),
+                                    )
+                                    .build(),
+                            ),
+                            None => MockResponse::Error(GetLoginProfileError::generic(err(
+                                "NoSuchEntity",
+                            ))),
+                        }
                     })
             },
             {
@@ -834,6 +888,8 @@ async fn a_real_sweep_sends_the_exact_requests_of_each_rule() {
             "ListAttachedUserPolicies gone.after",
             "ListGroupsForUser gone.after",
             "ListMFADevices gone.after",
+            // The report may be hours old: MFA is read again before a reminder.
+            "ListMFADevices mfa.after",
             "ListSSHPublicKeys gone.after",
             "ListServiceSpecificCredentials gone.after",
             "ListSigningCertificates gone.after",
@@ -853,7 +909,9 @@ async fn a_real_sweep_sends_the_exact_requests_of_each_rule() {
     assert_eq!(
         writes,
         [
-            "DeleteLoginProfile pw.after".to_string(),
+            // The report may be older than a resend: the password's age is read again.
+            "GetLoginProfile pw.after".to_string(),
+            "DeleteLoginProfile pw.after".into(),
             "TagUser pw.after ManagedBy=iam-onboarding,OnboardingStatus=expired".into(),
             "SendEmail it@example.com to mfa.after@example.com".into(),
             reminded.clone(),
@@ -939,6 +997,76 @@ async fn a_password_used_since_the_report_was_made_is_not_expired() {
         .sweep(false, &account(), NOW)
         .await;
     assert!(summary.actions.is_empty(), "{:?}", summary.actions);
+}
+
+/// Issue 21: the report says "password set 80 h ago, never used", but a `resend`
+/// set a fresh one minutes ago: GetLoginProfile's CreateDate wins, nothing is expired.
+#[tokio::test]
+async fn a_password_resent_since_the_report_was_made_is_not_expired() {
+    let person = Person {
+        password: Some((NOW - 80 * HOUR, None)),
+        ..Person::managed("jane", "complete")
+    };
+    let fake = Fake::new();
+    let sweeper = fake.sweeper(&[person], &[], vec![]);
+    fake.profiles
+        .lock()
+        .unwrap()
+        .insert("jane".into(), NOW - 5 * 60);
+    let summary = sweeper.sweep(false, &account(), NOW).await;
+    assert_eq!(
+        actions(&summary),
+        [("jane".into(), "expire_password", ActionOutcome::NoLongerDue)]
+    );
+    assert_eq!(fake.writes_and_lists(), ["GetLoginProfile jane"]);
+    // Negative control: the same report with the old login profile still expires it.
+    let person = Person {
+        password: Some((NOW - 80 * HOUR, None)),
+        ..Person::managed("jane", "complete")
+    };
+    let fake = Fake::new();
+    let summary = fake
+        .sweeper(&[person], &[], vec![])
+        .sweep(false, &account(), NOW)
+        .await;
+    assert_eq!(
+        actions(&summary),
+        [("jane".into(), "expire_password", ActionOutcome::Done)]
+    );
+}
+
+/// Issue 21: the report says no MFA, but the user enabled a virtual MFA device
+/// since: ListMFADevices wins, no reminder is sent.
+#[tokio::test]
+async fn no_reminder_goes_to_a_user_who_enabled_mfa_since_the_report() {
+    let person = || {
+        Person {
+            password: Some((NOW - 30 * DAY, Some(NOW - DAY))),
+            ..Person::managed("mfa.late", "complete")
+        }
+        .tag("ContactEmail", "mfa.late@example.com")
+    };
+    let fake = Fake::new();
+    let sweeper = fake.sweeper(&[person()], &[], vec![]);
+    fake.no_mfa.lock().unwrap().clear();
+    let summary = sweeper.sweep(false, &account(), NOW).await;
+    assert_eq!(
+        actions(&summary),
+        [("mfa.late".into(), "remind_mfa", ActionOutcome::NoLongerDue)]
+    );
+    assert!(fake.emails.lock().unwrap().is_empty());
+    assert_eq!(fake.writes_and_lists(), ["ListMFADevices mfa.late"]);
+    // Negative control: still without a device, the reminder goes out.
+    let fake = Fake::new();
+    let summary = fake
+        .sweeper(&[person()], &[], vec![])
+        .sweep(false, &account(), NOW)
+        .await;
+    assert_eq!(
+        actions(&summary),
+        [("mfa.late".into(), "remind_mfa", ActionOutcome::Done)]
+    );
+    assert_eq!(fake.emails.lock().unwrap().len(), 1);
 }
 
 #[tokio::test]

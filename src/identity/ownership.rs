@@ -79,6 +79,43 @@ pub const IN_PROGRESS_SECONDS: i64 = 120;
 pub const OUTSIDE_PATH: &str =
     "an IAM user with this name exists outside this function's user path";
 
+/// IAM's limit of tags per user (IAM User Guide, "IAM and AWS STS quotas").
+pub const MAX_USER_TAGS: usize = 50;
+/// IAM allows two access keys per user; the console saves each one's
+/// description as a tag named after the key id, which the employee may add.
+pub const ACCESS_KEY_DESCRIPTION_TAGS: usize = 2;
+/// Tags an offboarded user can do without, in the order they are given up when
+/// IAM's tag limit stops the offboarded state from being recorded.
+pub const LEAVER_DROPPABLE_TAGS: [&str; 4] = [
+    MFA_REMINDED_AT_TAG,
+    ATTEMPT_TAG,
+    DEPARTMENT_TAG,
+    CONTACT_EMAIL_TAG,
+];
+
+/// The keys of `droppable` (in its order) to remove from a user with `current`
+/// tags so that `adding` fits within [`MAX_USER_TAGS`]; empty when it fits
+/// already or when the droppable tags present are not enough. Keys compare
+/// case-insensitively, as IAM's do.
+pub fn tags_to_drop(
+    current: &[(String, String)],
+    adding: &[(String, String)],
+    droppable: &[&str],
+) -> Vec<String> {
+    let has = |key: &str| current.iter().any(|(k, _)| k.eq_ignore_ascii_case(key));
+    let new_keys = adding.iter().filter(|(k, _)| !has(k)).count();
+    let over = (current.len() + new_keys).saturating_sub(MAX_USER_TAGS);
+    let present: Vec<String> = droppable
+        .iter()
+        .filter(|d| has(d) && !adding.iter().any(|(k, _)| k.eq_ignore_ascii_case(d)))
+        .map(|d| d.to_string())
+        .collect();
+    if over == 0 || present.len() < over {
+        return Vec::new();
+    }
+    present.into_iter().take(over).collect()
+}
+
 /// The current time in unix seconds.
 pub fn unix_now() -> i64 {
     std::time::SystemTime::now()
@@ -199,6 +236,37 @@ impl Person<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn room_is_made_only_from_droppable_tags_and_only_as_much_as_needed() {
+        let tags = |keys: &[&str]| -> Vec<(String, String)> {
+            keys.iter()
+                .map(|k| (k.to_string(), "v".to_string()))
+                .collect()
+        };
+        let mut full: Vec<(String, String)> =
+            (0..47).map(|i| (format!("Hr{i}"), "v".into())).collect();
+        full.extend(tags(&[DEPARTMENT_TAG, CONTACT_EMAIL_TAG, STATUS_TAG]));
+        let done = tags(&[STATUS_TAG, OFFBOARDED_AT_TAG]);
+        // One new key (the status exists): one droppable tag, in the given order.
+        assert_eq!(
+            tags_to_drop(&full, &done, &LEAVER_DROPPABLE_TAGS),
+            [DEPARTMENT_TAG]
+        );
+        // Room enough already: nothing.
+        assert!(tags_to_drop(&full[1..], &done, &LEAVER_DROPPABLE_TAGS).is_empty());
+        // Nothing droppable present: nothing (the caller reports the limit).
+        let hr_only: Vec<(String, String)> =
+            (0..50).map(|i| (format!("Hr{i}"), "v".into())).collect();
+        assert!(tags_to_drop(&hr_only, &done, &LEAVER_DROPPABLE_TAGS).is_empty());
+        // Keys compare case-insensitively, as IAM's do.
+        let mut lower = full.clone();
+        lower[47].0 = "department".into();
+        assert_eq!(
+            tags_to_drop(&lower, &done, &LEAVER_DROPPABLE_TAGS),
+            [DEPARTMENT_TAG]
+        );
+    }
 
     fn user(path: &str, tags: &[(&str, &str)]) -> ExistingUser {
         ExistingUser {

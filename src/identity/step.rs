@@ -54,6 +54,9 @@ pub enum Step {
     RemoveFromGroup,
     /// Offboard: `TagUser` with `OnboardingStatus=offboarded` and `OffboardedAt`.
     MarkOffboarded,
+    /// `UntagUser` of tags a leaver does not need, when IAM's tag limit stops
+    /// [`Step::MarkOffboarded`].
+    MakeTagRoom,
     /// Update: `TagUser` with the record's tags.
     UpdateTags,
     /// Update: `UntagUser` of the function's own keys the record no longer has.
@@ -89,6 +92,11 @@ pub enum Step {
     ListAccessKeys,
     /// `GetAccessKeyLastUsed`: the report may be hours old (sweep, rule 4).
     CheckKeyLastUsed,
+    /// `GetLoginProfile`: when the password was set, since the report may be hours
+    /// old and a `resend` may have set a new one (sweep, rule 1).
+    CheckLoginProfile,
+    /// `ListMFADevices`: whether the user enabled MFA since the report (sweep, rule 2).
+    CheckMfaDevices,
     /// `UpdateAccessKey Status=Inactive` (sweep, rule 4).
     DeactivateAccessKey,
     /// `Publish` of the sweep's summary to `NOTIFY_TOPIC_ARN`.
@@ -123,6 +131,7 @@ impl Step {
             Step::ListGroups => "list_groups",
             Step::RemoveFromGroup => "remove_from_group",
             Step::MarkOffboarded => "mark_offboarded",
+            Step::MakeTagRoom => "make_tag_room",
             Step::UpdateTags => "update_tags",
             Step::RemoveTags => "remove_tags",
             Step::ScheduleOffboarding => "schedule_offboarding",
@@ -140,6 +149,8 @@ impl Step {
             Step::DeleteUser => "delete_user",
             Step::ListAccessKeys => "list_access_keys",
             Step::CheckKeyLastUsed => "check_key_last_used",
+            Step::CheckLoginProfile => "check_login_profile",
+            Step::CheckMfaDevices => "check_mfa_devices",
             Step::DeactivateAccessKey => "deactivate_access_key",
             Step::PublishSummary => "publish_summary",
             Step::ReleaseLease => "release_lease",
@@ -167,7 +178,7 @@ impl Step {
                 "DeleteLoginProfile"
             }
             Step::LiftDeny => "DetachUserPolicy",
-            Step::ClearOffboarded | Step::RemoveTags => "UntagUser",
+            Step::ClearOffboarded | Step::RemoveTags | Step::MakeTagRoom => "UntagUser",
             Step::ListCredentials => {
                 "ListAccessKeys/ListSSHPublicKeys/ListSigningCertificates/ListServiceSpecificCredentials"
             }
@@ -189,6 +200,8 @@ impl Step {
             Step::DeleteUser => "DeleteUser",
             Step::ListAccessKeys => "ListAccessKeys",
             Step::CheckKeyLastUsed => "GetAccessKeyLastUsed",
+            Step::CheckLoginProfile => "GetLoginProfile",
+            Step::CheckMfaDevices => "ListMFADevices",
             Step::DeactivateAccessKey => "UpdateAccessKey",
             Step::PublishSummary => "Publish",
             Step::AcquireLease => "PutItem",

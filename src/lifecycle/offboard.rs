@@ -17,7 +17,7 @@
 //! the same offboarding then and deletes itself ([`crate::schedule`]); an
 //! offboarding done now deletes a pending one.
 
-use tracing::{Instrument, info, info_span};
+use tracing::{Instrument, info, info_span, warn};
 
 use super::lookup::{Lookup, find_person_exactly};
 use crate::aws::AwsError;
@@ -27,7 +27,8 @@ use crate::batch::for_each_entry;
 use crate::config::Config;
 use crate::hr::{FieldError, Leaver, OffboardingRequest, mask_emails_in};
 use crate::identity::ownership::{
-    OFFBOARDED_AT_TAG, Person, STATUS_OFFBOARDED, STATUS_TAG, in_progress, marker_tags, unix_now,
+    LEAVER_DROPPABLE_TAGS, OFFBOARDED_AT_TAG, Person, STATUS_OFFBOARDED, STATUS_TAG, in_progress,
+    marker_tags, tags_to_drop, unix_now,
 };
 use crate::identity::{AccountContext, EmployeeResult, Status, Step};
 use crate::lease::Leases;
@@ -133,10 +134,17 @@ impl Offboarder {
             return result;
         }
         match self.end_access(&user, name, account).await {
-            Ok(removed_from) => {
+            Ok((removed_from, dropped)) => {
                 result.groups = removed_from;
+                if !dropped.is_empty() {
+                    result.add_warning(&format!(
+                        "IAM's 50 tags per user were reached: removed {} (not needed for a \
+                         leaver) to record the offboarding",
+                        dropped.join(", ")
+                    ));
+                }
                 if let Some(warning) = self.cancel_schedule(name).await {
-                    result.warning = Some(warning);
+                    result.add_warning(&warning);
                 }
                 result
             }
@@ -210,13 +218,14 @@ impl Offboarder {
         })
     }
 
-    /// Steps 1–5; returns the allowed groups the user was removed from.
+    /// Steps 1–5; returns the allowed groups the user was removed from, and the
+    /// tags removed to make room for the offboarded state (IAM's tag limit).
     async fn end_access(
         &self,
         user: &ExistingUser,
         name: &str,
         account: &AccountContext,
-    ) -> Result<Vec<String>, (Step, AwsError)> {
+    ) -> Result<(Vec<String>, Vec<String>), (Step, AwsError)> {
         let at = |step: Step| move |err: AwsError| (step, err);
         Step::DenyAll
             .run(
@@ -250,12 +259,60 @@ impl Offboarder {
         let removed = self.leave_allowed_groups(name).await?;
         let mut done = marker_tags(STATUS_OFFBOARDED);
         done.push((OFFBOARDED_AT_TAG.to_string(), unix_now().to_string()));
-        Step::MarkOffboarded
+        let dropped = match Step::MarkOffboarded
             .run(self.iam.tag_user(name, &done))
             .await
-            .map_err(at(Step::MarkOffboarded))?;
+        {
+            Ok(()) => Vec::new(),
+            // IAM's 50 tags are full (HR tags, the employee's key descriptions): a leaver
+            // must still end offboarded, so tags a leaver does not need make room.
+            Err(err) if err.is("LimitExceeded") => self.make_room(name, &done).await?,
+            Err(err) => return Err((Step::MarkOffboarded, err)),
+        };
         info!(user_arn = %user.arn, "offboarded");
-        Ok(removed)
+        Ok((removed, dropped))
+    }
+
+    /// After `TagUser` of `tags` met IAM's tag limit: reads the user's tags again,
+    /// removes as many of [`LEAVER_DROPPABLE_TAGS`] as the new keys need (logged),
+    /// and tags again. Returns the removed keys.
+    async fn make_room(
+        &self,
+        name: &str,
+        tags: &[(String, String)],
+    ) -> Result<Vec<String>, (Step, AwsError)> {
+        let at = |step: Step| move |err: AwsError| (step, err);
+        let user = Step::GetUser
+            .run(self.iam.get_user(name))
+            .await
+            .map_err(at(Step::GetUser))?
+            .ok_or_else(|| {
+                let gone = AwsError {
+                    code: "NoSuchEntity".into(),
+                    message: "the user was deleted during the offboarding".into(),
+                };
+                (Step::GetUser, gone)
+            })?;
+        let drop = tags_to_drop(&user.tags, tags, &LEAVER_DROPPABLE_TAGS);
+        if drop.is_empty() {
+            return Err((
+                Step::MarkOffboarded,
+                AwsError {
+                    code: "LimitExceeded".into(),
+                    message: "the user has 50 tags and none a leaver can do without".into(),
+                },
+            ));
+        }
+        warn!(dropped = ?drop, "tag limit reached: tags a leaver does not need removed");
+        Step::MakeTagRoom
+            .run(self.iam.untag_user(name, &drop))
+            .await
+            .map_err(at(Step::MakeTagRoom))?;
+        Step::MarkOffboarded
+            .run(self.iam.tag_user(name, tags))
+            .await
+            .map_err(at(Step::MarkOffboarded))?;
+        Ok(drop)
     }
 
     /// Removes the user from every group of `ALLOWED_GROUPS` it is in; other groups stay.

@@ -290,6 +290,13 @@ fn rules(state: &Shared) -> Vec<Rule> {
             }).collect();
             format!("TagUser {}", keys.join(" "))
         } => {
+            // IAM's 50 tags per user: a call that would exceed them changes nothing.
+            let new = req.tags().iter().filter(|t| a.tag(t.key()).is_none()).count();
+            if a.tags.len() + new > 50 {
+                let limit = ErrorMetadata::builder().code("LimitExceeded")
+                    .message("Cannot exceed quota for TagsPerUser: 50").build();
+                return MockResponse::Error(TagUserError::generic(limit));
+            }
             for tag in req.tags() {
                 a.tags.retain(|(k, _)| !k.eq_ignore_ascii_case(tag.key()));
                 a.tags.push((tag.key().to_string(), tag.value().to_string()));
@@ -414,6 +421,37 @@ async fn offboarding_makes_the_exact_calls_in_order() {
     let again = run(&state, offboard()).await;
     assert_eq!(again.status, Status::AlreadyOffboarded);
     assert_eq!(state.lock().unwrap().calls, ["GetUser jane.doe"]);
+}
+
+/// Issue 21: a user at IAM's 50 tags (HR tags, the employee's key descriptions)
+/// still ends offboarded: a tag a leaver does not need makes room, with a warning.
+#[tokio::test]
+async fn a_leaver_at_the_tag_limit_still_ends_offboarded() {
+    let mut jane = Account::jane("complete");
+    for i in 0..(50 - jane.tags.len()) {
+        jane.tags.push((format!("Hr{i}"), "x".into()));
+    }
+    let state: Shared = Arc::new(Mutex::new(jane));
+    let result = run(&state, offboard()).await;
+    assert_eq!(result.status, Status::Offboarded, "{result:?}");
+    let warning = result.warning.unwrap();
+    assert!(warning.contains("removed Department"), "{warning}");
+    let account = state.lock().unwrap().clone();
+    assert_eq!(
+        account.calls[account.calls.len() - 4..],
+        [
+            "TagUser ManagedBy=iam-onboarding OnboardingStatus=offboarded OffboardedAt=<now>",
+            "GetUser jane.doe",
+            "UntagUser Department",
+            "TagUser ManagedBy=iam-onboarding OnboardingStatus=offboarded OffboardedAt=<now>",
+        ]
+    );
+    assert_offboarded(&account);
+    assert_eq!(account.tags.len(), 50);
+    // Every identity tag and the employee's key description are kept.
+    for key in ["ManagedBy", "EmailSha256", "EmployeeId", "AKIANEW", "Hr0"] {
+        assert!(account.tag(key).is_some(), "{key}");
+    }
 }
 
 #[tokio::test]

@@ -32,6 +32,9 @@ pub enum Settled {
     Complete(String),
     /// Another invocation started onboarding it moments ago (seconds since).
     InProgress(i64),
+    /// Offboarded (at the unix seconds given) and the hire is neither dated after
+    /// that nor marked `rehire`: a late or replayed hire event, not a rehire.
+    LateHire(i64),
 }
 
 impl Existing {
@@ -63,7 +66,15 @@ impl Existing {
                 "an IAM user with this name was onboarded for another email address",
             ));
         }
-        let rehire = user.tag(OFFBOARDED_AT_TAG).is_some();
+        let offboarded_at = user.tag(OFFBOARDED_AT_TAG);
+        let rehire = offboarded_at.is_some();
+        if let Some(at) = offboarded_at {
+            // An unreadable time cannot be compared: only an explicit rehire passes.
+            let at = at.parse::<i64>().unwrap_or(i64::MAX);
+            if !employee.rehire && employee.hired_at.is_none_or(|hired| hired <= at) {
+                return Existing::Settled(Settled::LateHire(at));
+            }
+        }
         if !rehire
             && user.tag(STATUS_TAG) == Some(STATUS_PENDING)
             && user.tag(ATTEMPT_TAG) == Some(attempt)

@@ -46,7 +46,8 @@ const ATTEMPT: &str = "req-1";
 fn request(dry_run: bool) -> OnboardingRequest {
     let payload = json!({"dryRun": dry_run, "employee": {
         "email": "jane.doe@example.com", "givenName": "Jane", "familyName": "Doe", "employeeId": "E-1042",
-        "department": "Engineering", "groups": ["developers", "readers"], "tags": {"CostCenter": "4410"}}});
+        "department": "Engineering", "groups": ["developers", "readers"], "tags": {"CostCenter": "4410"},
+        "hireDate": "2026-12-01"}});
     OnboardingRequest::parse(&payload, &config(None).allowed_groups).unwrap()
 }
 
@@ -811,6 +812,77 @@ async fn a_rehire_lifts_the_deny_and_onboards_again() {
         assert_eq!((detach.num_calls(), untag.num_calls()), (1, 1), "{status}");
         assert_eq!(rules.create_login_profile.num_calls(), 1);
         assert_eq!(rules.add_to_group.num_calls(), 2);
+        assert_eq!(rules.send_email.num_calls(), 1);
+    }
+}
+
+/// Issue 21: a hire delivered after the person's termination (a retry after a
+/// `409`, an EventBridge replay) is not a rehire unless it is dated after the
+/// offboarding or says `rehire: true`: a conflict, and not one call is made.
+#[tokio::test]
+async fn a_late_or_replayed_hire_does_not_rehire_a_leaver() {
+    let offboarded_at = "1796169600"; // 2026-12-02T00:00:00Z
+    let hire = |extra: serde_json::Value| {
+        let mut employee = json!({"email": "jane.doe@example.com", "employeeId": "E-1042"});
+        employee
+            .as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        OnboardingRequest::parse(&json!({"employee": employee}), &config(None).allowed_groups)
+            .unwrap()
+    };
+    for (extra, why) in [
+        (json!({}), "no hire date"),
+        (
+            json!({"hireDate": "2026-12-01"}),
+            "hired before the offboarding",
+        ),
+        (
+            json!({"hireDate": "2026-12-02"}),
+            "the offboarding's own day, midnight",
+        ),
+        (json!({"rehire": false}), "rehire: false"),
+    ] {
+        let (rules, get_user) = existing_user_rules(&[
+            ("ManagedBy", "iam-onboarding"),
+            ("EmployeeId", "E-1042"),
+            ("OnboardingStatus", "offboarded"),
+            ("OffboardedAt", offboarded_at),
+        ]);
+        let onboarder = rules.onboarder(&[&get_user]);
+        let result = onboarder
+            .run(hire(extra), &account(), ATTEMPT)
+            .await
+            .remove(0);
+        assert_eq!(result.status, Status::Conflict, "{why}: {result:?}");
+        let error = result.error.unwrap();
+        assert_eq!(error.field.as_deref(), Some("hireDate"), "{why}");
+        assert!(
+            error.message.contains("2026-12-02T00:00:00"),
+            "{}",
+            error.message
+        );
+        assert_eq!(rules.create_login_profile.num_calls(), 0, "{why}");
+        assert_eq!(rules.send_email.num_calls(), 0, "{why}");
+        assert_eq!(get_user.num_calls(), 1, "{why}: the only call");
+    }
+    // Dated after the offboarding, or explicitly a rehire: onboarded again.
+    for extra in [json!({"hireDate": "2026-12-03"}), json!({"rehire": true})] {
+        let (rules, get_user) = existing_user_rules(&[
+            ("ManagedBy", "iam-onboarding"),
+            ("EmployeeId", "E-1042"),
+            ("OnboardingStatus", "offboarded"),
+            ("OffboardedAt", offboarded_at),
+        ]);
+        let detach = mock!(IamClient::detach_user_policy)
+            .then_output(|| DetachUserPolicyOutput::builder().build());
+        let untag = mock!(IamClient::untag_user).then_output(|| UntagUserOutput::builder().build());
+        let onboarder = rules.onboarder(&[&get_user, &detach, &untag]);
+        let result = onboarder
+            .run(hire(extra.clone()), &account(), ATTEMPT)
+            .await
+            .remove(0);
+        assert_eq!(result.status, Status::Created, "{extra}: {result:?}");
         assert_eq!(rules.send_email.num_calls(), 1);
     }
 }

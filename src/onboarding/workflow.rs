@@ -445,6 +445,24 @@ impl Onboarder {
                 });
                 result
             }
+            Settled::LateHire(at) => {
+                let when = chrono::DateTime::from_timestamp(at, 0).map_or_else(
+                    || "at an unreadable time".into(),
+                    |t| format!("at {}", t.to_rfc3339()),
+                );
+                let mut result = EmployeeResult::new(employee, Status::Conflict);
+                result.error = Some(ResultError {
+                    code: "UserConflict".into(),
+                    message: format!(
+                        "this person was offboarded {when}; a hire is a rehire only when its \
+                         hireDate is after that or it says rehire: true (otherwise it is taken \
+                         for a late or replayed hire event); nothing was changed"
+                    ),
+                    field: Some("hireDate".into()),
+                    step: None,
+                });
+                result
+            }
             Settled::Complete(arn) => {
                 let mut result = EmployeeResult::new(employee, Status::AlreadyOnboarded);
                 result.user_arn = Some(arn);

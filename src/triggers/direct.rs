@@ -6,7 +6,7 @@ use tracing::info;
 
 use crate::error::HandlerError;
 use crate::hr::mask_emails_in;
-use crate::identity::AccountContext;
+use crate::identity::{AccountContext, Status};
 use crate::workflows::Workflows;
 
 /// Runs the request in `payload` as `attempt` (the request id); an invalid
@@ -31,6 +31,11 @@ pub async fn handle_direct(
     // webhook and EventBridge paths do.
     for error in results.iter_mut().filter_map(|r| r.error.as_mut()) {
         error.message = mask_emails_in(&error.message);
+    }
+    // A user name may be an email address (IAM allows `@`): a failure, which the
+    // caller may log or forward, names it masked too.
+    for result in results.iter_mut().filter(|r| r.status == Status::Failed) {
+        result.username = result.username.as_deref().map(mask_emails_in);
     }
     if from_schedule {
         super::all_done(action, &results)?;

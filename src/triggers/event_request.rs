@@ -16,7 +16,17 @@ pub fn event_request(content: Value, action: Action, field: &str) -> Result<Valu
             "must be a JSON object: the employee, or a request with employee or employees",
         ));
     }
-    if content.get("employee").is_none() && content.get("employees").is_none() {
+    // An employee record has none of the request's own fields: content with one
+    // (`{"action": "sweep"}`) is a request, refused below for what it is.
+    let request_keys = [
+        "employee",
+        "employees",
+        "action",
+        "dryRun",
+        "force",
+        "fromSchedule",
+    ];
+    if request_keys.iter().all(|key| content.get(key).is_none()) {
         return Ok(json!({"action": action.as_str(), "employee": content}));
     }
     let mut request = content;
@@ -68,6 +78,13 @@ mod tests {
                 "data"
             );
         }
+        // A request without employees is still named by its action (issue 21).
+        assert_eq!(
+            event_request(json!({"action": "sweep"}), Action::Onboard, "detail")
+                .unwrap_err()
+                .field,
+            "detail.action"
+        );
         let mismatch = json!({"action": "onboard", "employee": {}});
         assert_eq!(
             event_request(mismatch, Action::Offboard, "detail")

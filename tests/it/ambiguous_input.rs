@@ -137,6 +137,18 @@ async fn a_rejected_send_on_a_direct_invoke_does_not_return_the_full_address() {
     let text = response.to_string();
     assert!(!text.contains(SENDER), "{text}");
     assert!(text.contains("i***@example.com"), "{text}");
+
+    // A user name that is an email address is masked in a failure too (issue 21).
+    let response = invoke(
+        &app,
+        json!({"employee": {"email": "ann.lee@example.com", "username": "ann.lee@example.com"}}),
+    )
+    .await
+    .unwrap();
+    let result = &response["results"][0];
+    assert_eq!(result["status"], "failed", "{response}");
+    assert_eq!(result["username"], "a***@example.com", "{response}");
+    assert!(!response.to_string().contains("ann.lee@"), "{response}");
 }
 
 #[tokio::test]

@@ -249,8 +249,23 @@ async fn a_rehire_lifts_the_deny_and_mails_a_new_password() {
     let leaver = json!({"action": "offboard", "employee": {"email": "jane.doe@example.com", "employeeId": "E-1042"}});
     assert_eq!(status_of(&app, leaver).await, "offboarded");
 
+    // The hire event replayed after the termination is not a rehire (issue 21).
     assert_eq!(
         status_of(&app, json!({"employee": jane()})).await,
+        "conflict"
+    );
+    let still = world.moto.user("jane.doe").unwrap();
+    assert_eq!(tag(&still, "OnboardingStatus"), Some("offboarded"));
+    assert_eq!(
+        world.moto.emails().len(),
+        1,
+        "no email for the replayed hire"
+    );
+
+    let mut rehire = jane();
+    rehire["rehire"] = json!(true);
+    assert_eq!(
+        status_of(&app, json!({"employee": rehire})).await,
         "created"
     );
     let user = world.moto.user("jane.doe").unwrap();

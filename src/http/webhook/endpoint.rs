@@ -8,7 +8,7 @@ use tracing::{info, warn};
 use super::deliveries::{Claim, Deliveries, Outcome};
 use super::events::standard_request;
 use super::{Rejection, SigningKeys, WebhookRequest, http_response, standard, with_retry_after};
-use crate::hr::HrRequest;
+use crate::hr::{HrRequest, mask_emails_in};
 use crate::identity::{AccountContext, EmployeeResult, Status};
 use crate::lease::RETRY_AFTER_SECONDS;
 use crate::triggers::strict_json;
@@ -155,6 +155,8 @@ async fn run(
         .iter_mut()
         .filter(|r| r.status == Status::Failed && !in_progress(r))
     {
+        // A user name may be an email address: masked, as in the logs.
+        result.username = result.username.as_deref().map(mask_emails_in);
         // Step and AWS details stay in the logs; the HR system gets the request id.
         if let Some(error) = result.error.as_mut() {
             error.code = "InternalError".into();

@@ -1,6 +1,6 @@
 //! The raw body of an HTTP event: base64-decoded when the event says so, at most
 //! [`MAX_BODY_BYTES`]; decoded here, before the router, so a malformed body is a
-//! clear rejection and never a panic (lambda_http itself panics on bad base64).
+//! clear rejection and never a panic.
 
 use axum::extract::FromRequest;
 use base64::Engine;

@@ -1,25 +1,47 @@
 //! HTTP-shaped Lambda events (Function URL and API Gateway HTTP API, payload 2.0;
 //! API Gateway REST, 1.0; ALB; `sam local` and the console's test shapes), told
-//! apart by their fields, served by the router as `http::Request`s, answered in the
-//! response shape of their origin. lambda_http does the conversions both ways.
+//! apart by their fields, served by the router as `http::Request`s and answered in
+//! the response shape of their origin (aws_lambda_events' types both ways).
+//!
+//! The conversion is ours, not lambda_http's: lambda_http panics on a body that is
+//! not base64 and on a path that is not a URI (`expect`), and its response side
+//! links encoding_rs (3 MiB more binary with it, against a 10 % budget).
 
-use std::convert::Infallible;
-
-use aws_lambda_events::alb::AlbTargetGroupRequest;
-use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayV2httpRequest};
+use aws_lambda_events::alb::{AlbTargetGroupRequest, AlbTargetGroupResponse};
+use aws_lambda_events::apigw::{
+    ApiGatewayProxyRequest, ApiGatewayProxyResponse, ApiGatewayV2httpRequest,
+    ApiGatewayV2httpResponse,
+};
+use aws_lambda_events::encodings::Body as EventBody;
+use aws_lambda_events::query_map::QueryMap;
 use axum::Router;
-use lambda_http::request::LambdaRequest;
-use lambda_http::{Adapter, Context, LambdaEvent, Service};
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode, Uri, header};
+use lambda_runtime::Context;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
-use super::body::{BodyError, decode_body};
+use super::body::{BodyError, MAX_BODY_BYTES, decode_body};
 
-/// An HTTP request as the Lambda runtime delivered it: the event without its body,
-/// and the body decoded (or why it is unusable).
+/// Which kind of event a request came in, so the answer takes its shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// Function URL, API Gateway HTTP API (payload 2.0).
+    V2,
+    /// API Gateway REST (payload 1.0).
+    Rest,
+    /// Application Load Balancer.
+    Alb,
+}
+
+/// An HTTP request as the Lambda runtime delivered it: method, path and query,
+/// headers, and the body decoded (or why it is unusable).
 #[derive(Debug)]
 pub struct HttpEvent {
-    request: LambdaRequest,
+    origin: Origin,
+    method: Method,
+    path_and_query: String,
+    headers: HeaderMap,
     body: Result<Vec<u8>, BodyError>,
 }
 
@@ -29,6 +51,25 @@ pub struct HttpEvent {
 pub struct NotHttp {
     shape: &'static str,
     reason: String,
+}
+
+/// `path` (`/` when empty) with `query` appended when there is one.
+fn path_and_query(path: Option<String>, query: String) -> String {
+    let path = path.filter(|p| !p.is_empty()).unwrap_or_else(|| "/".into());
+    match query.is_empty() {
+        true => path,
+        false => format!("{path}?{query}"),
+    }
+}
+
+/// A query map (REST, ALB) as a query string, every value encoded.
+fn encode_query(single: &QueryMap, multi: &QueryMap) -> String {
+    let map = if multi.is_empty() { single } else { multi };
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (key, value) in map.iter() {
+        query.append_pair(key, value);
+    }
+    query.finish()
 }
 
 impl HttpEvent {
@@ -42,8 +83,8 @@ impl HttpEvent {
                 || event.get("httpMethod").is_some())
     }
 
-    /// Reads an event [`HttpEvent::is_http`] recognised; the body is taken out and
-    /// decoded with the project's limits before lambda_http sees the rest.
+    /// Reads an event [`HttpEvent::is_http`] recognised, its body decoded with
+    /// the size limit. Paths are the client's, without an API Gateway stage.
     pub fn from_event(event: Value) -> Result<Self, NotHttp> {
         let not = |shape, e: serde_json::Error| NotHttp {
             shape,
@@ -52,67 +93,171 @@ impl HttpEvent {
         let is_v2 = event.pointer("/requestContext/http").is_some()
             || event.get("version") == Some(&"2.0".into());
         if is_v2 {
-            let mut request: ApiGatewayV2httpRequest =
+            let request: ApiGatewayV2httpRequest =
                 serde_json::from_value(event).map_err(|e| not("HTTP API / Function URL", e))?;
-            let body = decode_body(request.body.take(), request.is_base64_encoded);
-            request.is_base64_encoded = false;
-            // Routes are matched on the path the client used, without a stage prefix.
-            request.request_context.stage = None;
+            let mut headers = request.headers;
+            // Payload 2.0 moves cookies out of the headers (AWS Lambda Developer Guide,
+            // "Lambda function URLs", request payload).
+            if let Some(cookies) = request.cookies.filter(|c| !c.is_empty())
+                && let Ok(value) = HeaderValue::from_str(&cookies.join("; "))
+            {
+                headers.insert(header::COOKIE, value);
+            }
             return Ok(Self {
-                request: LambdaRequest::ApiGatewayV2(request),
-                body,
+                origin: Origin::V2,
+                method: request.request_context.http.method,
+                path_and_query: path_and_query(
+                    request.raw_path,
+                    request.raw_query_string.unwrap_or_default(),
+                ),
+                headers,
+                body: decode_body(request.body, request.is_base64_encoded),
             });
         }
         if event.pointer("/requestContext/elb").is_some() {
-            let mut request: AlbTargetGroupRequest =
+            let request: AlbTargetGroupRequest =
                 serde_json::from_value(event).map_err(|e| not("ALB", e))?;
-            let body = decode_body(request.body.take(), request.is_base64_encoded);
-            request.is_base64_encoded = false;
+            let query = encode_query(
+                &request.query_string_parameters,
+                &request.multi_value_query_string_parameters,
+            );
             return Ok(Self {
-                request: LambdaRequest::Alb(request),
-                body,
+                origin: Origin::Alb,
+                method: request.http_method,
+                path_and_query: path_and_query(request.path, query),
+                headers: merged(request.headers, request.multi_value_headers),
+                body: decode_body(request.body, request.is_base64_encoded),
             });
         }
-        let mut request: ApiGatewayProxyRequest =
+        let request: ApiGatewayProxyRequest =
             serde_json::from_value(event).map_err(|e| not("API Gateway REST", e))?;
-        let body = decode_body(request.body.take(), request.is_base64_encoded);
-        request.is_base64_encoded = false;
-        request.request_context.stage = None;
+        let query = encode_query(
+            &request.query_string_parameters,
+            &request.multi_value_query_string_parameters,
+        );
         Ok(Self {
-            request: LambdaRequest::ApiGatewayV1(request),
-            body,
+            origin: Origin::Rest,
+            method: request.http_method,
+            // `path` is the resource path as the client sent it, without the stage.
+            path_and_query: path_and_query(request.path, query),
+            headers: merged(request.headers, request.multi_value_headers),
+            body: decode_body(request.body, request.is_base64_encoded),
         })
     }
 
     /// Serves this request with `router`; the answer is the Lambda response of
     /// the event's origin (`statusCode`, headers, body). The Lambda `context` is a
-    /// request extension; an unusable body is one too ([`BodyError`]), with an empty body.
+    /// request extension; an unusable body is one too ([`BodyError`]), with an empty
+    /// body. A path that is not a URI is answered 400 without routing.
     pub async fn serve(self, router: &Router, context: Context) -> Value {
-        let Self { request, body } = self;
-        let mut body = Some(body);
-        let router = router.clone();
-        let service = tower::service_fn(move |request: lambda_http::Request| {
-            let (mut parts, _) = request.into_parts();
-            let bytes = match body.take() {
-                Some(Ok(bytes)) => bytes,
-                Some(Err(err)) => {
-                    parts.extensions.insert(err);
-                    Vec::new()
-                }
-                None => Vec::new(),
-            };
-            let request = axum::http::Request::from_parts(parts, axum::body::Body::from(bytes));
-            router.clone().oneshot(request)
-        });
-        let mut adapter = Adapter::from(service);
-        let response: Result<_, Infallible> =
-            adapter.call(LambdaEvent::new(request, context)).await;
-        let Ok(response) = response;
-        serde_json::to_value(response).unwrap_or_else(|e| {
-            tracing::error!(error = %e, "response could not be serialised");
-            json!({"statusCode": 500, "body": ""})
-        })
+        let Self {
+            origin,
+            method,
+            path_and_query,
+            headers,
+            body,
+        } = self;
+        let Ok(uri) = path_and_query.parse::<Uri>() else {
+            let response = Response::builder()
+                .status(StatusCode::BAD_REQUEST)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(
+                    json!({"error": {"code": "InvalidPath", "message": "the request path is not a valid URI"}})
+                        .to_string(),
+                ))
+                .unwrap_or_default();
+            return lambda_response(origin, response).await;
+        };
+        let mut request = Request::new(Body::empty());
+        *request.method_mut() = method;
+        *request.uri_mut() = uri;
+        *request.headers_mut() = headers;
+        match body {
+            Ok(bytes) => *request.body_mut() = Body::from(bytes),
+            Err(err) => {
+                request.extensions_mut().insert(err);
+            }
+        }
+        request.extensions_mut().insert(context);
+        let Ok(response) = router.clone().oneshot(request).await;
+        lambda_response(origin, response).await
     }
+}
+
+/// REST and ALB send single- and multi-valued headers; the multi-valued ones hold all.
+fn merged(single: HeaderMap, multi: HeaderMap) -> HeaderMap {
+    if multi.is_empty() { single } else { multi }
+}
+
+/// Whether a body of `content_type` travels as text (else base64).
+fn is_text(content_type: Option<&HeaderValue>) -> bool {
+    let Some(value) = content_type.and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence.starts_with("text/")
+        || essence.ends_with("+json")
+        || essence.ends_with("+xml")
+        || [
+            "application/json",
+            "application/javascript",
+            "application/xml",
+        ]
+        .contains(&essence.as_str())
+}
+
+/// `response` as the Lambda response its origin expects.
+async fn lambda_response(origin: Origin, response: Response<Body>) -> Value {
+    let (parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES * 4)
+        .await
+        .unwrap_or_default();
+    let text = is_text(parts.headers.get(header::CONTENT_TYPE));
+    let body = match (bytes.is_empty(), text) {
+        (true, _) => None,
+        (false, true) => Some(EventBody::Text(
+            String::from_utf8_lossy(&bytes).into_owned(),
+        )),
+        (false, false) => Some(EventBody::Binary(bytes.to_vec())),
+    };
+    let base64 = matches!(body, Some(EventBody::Binary(_)));
+    let status = i64::from(parts.status.as_u16());
+    let value = match origin {
+        Origin::V2 => {
+            let mut out = ApiGatewayV2httpResponse::default();
+            out.status_code = status;
+            out.headers = parts.headers;
+            out.body = body;
+            out.is_base64_encoded = base64;
+            serde_json::to_value(out)
+        }
+        Origin::Rest => {
+            let mut out = ApiGatewayProxyResponse::default();
+            out.status_code = status;
+            out.headers = parts.headers;
+            out.body = body;
+            out.is_base64_encoded = base64;
+            serde_json::to_value(out)
+        }
+        Origin::Alb => {
+            let mut out = AlbTargetGroupResponse::default();
+            out.status_code = status;
+            out.status_description = Some(parts.status.to_string());
+            out.headers = parts.headers;
+            out.body = body;
+            out.is_base64_encoded = base64;
+            serde_json::to_value(out)
+        }
+    };
+    value.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "response could not be serialised");
+        json!({"statusCode": 500})
+    })
 }
 
 #[cfg(test)]
@@ -260,6 +405,31 @@ mod tests {
             let other = serve(function_url(path, json!({}), "", false)).await;
             assert_eq!(body(&other)["path"], path);
         }
+    }
+
+    #[tokio::test]
+    async fn a_path_that_is_not_a_uri_is_a_400_not_a_panic() {
+        for path in ["/a b", "/\u{7f}", "no-slash\"quote"] {
+            let response = serve(function_url(path, json!({}), "", false)).await;
+            assert_eq!(response["statusCode"], 400, "{path}: {response}");
+            assert_eq!(body(&response)["error"]["code"], "InvalidPath");
+        }
+    }
+
+    #[tokio::test]
+    async fn each_origin_gets_its_response_shape() {
+        let rest = json!({"path": "/", "httpMethod": "POST", "headers": {}, "requestContext": {"httpMethod": "POST"},
+            "body": "x", "isBase64Encoded": false});
+        let response = serve(rest).await;
+        assert_eq!(
+            response["headers"]["content-type"], "text/plain; charset=utf-8",
+            "{response}"
+        );
+        assert_eq!(response["isBase64Encoded"], false);
+        let alb = json!({"requestContext": {"elb": {"targetGroupArn": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/t/1"}},
+            "httpMethod": "GET", "path": "/x", "headers": {}, "isBase64Encoded": false});
+        let response = serve(alb).await;
+        assert_eq!(response["statusDescription"], "200 OK", "{response}");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::{Extension, State};
 use axum::http::{HeaderMap, Method};
 use axum::response::Response;
-use lambda_http::Context;
+use lambda_runtime::Context;
 use tracing::Instrument;
 
 use super::{Deliveries, SigningKeys, WebhookRequest, handle_webhook};

@@ -8,7 +8,7 @@ budgets and writes them as JSON:
 
 1. init time: spawn -> first GET /runtime/invocation/next (median, p90);
 2. peak RSS (VmHWM) over init plus one full onboarding;
-3. critical-path latency of a warm onboarding, and its ratio to 3 x delay;
+3. critical-path latency of a warm onboarding, and its ratio to 4 x delay;
 4. batch throughput: 100 employees in one event vs 100 single events;
 5. size of the stripped bootstrap and of its zip.
 
@@ -54,8 +54,10 @@ FUNCTION_ARN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:iam-onboarding"
 SENDER = "it@example.com"
 MIB = 1024 * 1024
 
-# The design target of issue 7: CreateUser -> CreateLoginProfile -> SendEmail.
-DESIGN_ROUND_TRIPS = 3
+# The onboarding's sequential round trips: CreateUser -> (CreateLoginProfile | AttachUserPolicy |
+# AddUserToGroup) -> SendEmail -> TagUser complete (docs/benchmarks.md, "Latency"; issue 7's
+# three-round-trip target predates the complete tag that makes a retried event safe).
+DESIGN_ROUND_TRIPS = 4
 
 def batch_concurrency() -> int:
     """Employees onboarded concurrently within one batch: src/batch.rs BATCH_CONCURRENCY."""
@@ -507,6 +509,10 @@ def function_env(runtime_api: str, endpoint: str, policy_arn: str) -> dict[str, 
         "SENDER_EMAIL": SENDER,
         "USER_PATH": "/employees/",
         "ALLOWED_GROUPS": "developers,readers",
+        # moto answers GetSendQuota with the sandbox's 1/s: pacing to it (or to production's
+        # 14/s) would measure SES's rate, not the function's concurrency. On AWS a batch
+        # is bounded by the account's rate too (tests/it/pacing.rs proves the pacing).
+        "SES_MAX_SEND_RATE": "1000",
         # SIGNIN_URL deliberately unset: the first invocation reads the account alias.
     }
 
@@ -972,7 +978,7 @@ def main() -> int:
     print(details(results))
     print()
     missed = [k for k, v in results["figures"].items() if not v["pass"]]
-    print(f"{5 - len(missed)} of 5 budgets met" + (f"; missed: {', '.join(missed)} (why: README, \"Why the missed budgets are missed\")" if missed else ""))
+    print(f"{5 - len(missed)} of 5 budgets met" + (f"; missed: {', '.join(missed)} (why: docs/benchmarks.md, \"Reading the figures\")" if missed else ""))
     print(f"JSON: {out / 'results.json'}")
     return 0
 

@@ -21,6 +21,7 @@ use tokio::time::Instant;
 
 use tracing::{info, warn};
 
+use crate::aws::last_answer::keeping_last_answer;
 pub use crate::identity::DEADLINE_EXCEEDED;
 use crate::identity::{AwsError, Step};
 
@@ -159,13 +160,15 @@ fn deadline_error(message: &str) -> AwsError {
 impl Step {
     /// Runs `call` as this step within the invocation's deadline (see
     /// [`Deadline::bound`]: code `DeadlineExceeded` when it may not start or is cut
-    /// off), logging its name, outcome, AWS error code and duration.
+    /// off), logging its name, outcome, AWS error code and duration. A call that
+    /// timed out after AWS answered an attempt with an error names that answer
+    /// ([`keeping_last_answer`]).
     pub async fn run<T>(
         self,
         call: impl Future<Output = Result<T, AwsError>>,
     ) -> Result<T, AwsError> {
         let started = Instant::now();
-        let result = Deadline::bound(self.is_closing(), call).await;
+        let result = keeping_last_answer(Deadline::bound(self.is_closing(), call)).await;
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
         let step = self.as_str();
         match &result {

@@ -7,6 +7,7 @@ pub mod account;
 pub mod dynamodb;
 pub mod iam;
 pub mod iam_hygiene;
+pub mod last_answer;
 pub mod scheduler;
 pub mod sdk;
 pub mod secrets;

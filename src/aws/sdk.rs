@@ -18,6 +18,7 @@ use aws_types::SdkConfig;
 use aws_types::region::Region;
 use aws_types::sdk_config::{RetryConfig, SharedCredentialsProvider};
 
+use super::last_answer::LastAnswer;
 use crate::config::ConfigError;
 
 /// Attempts per AWS request (the SDK's standard retry mode, with backoff): more
@@ -42,18 +43,22 @@ fn own_retry_partition(service: &'static str) -> RetryPartition {
         .build()
 }
 
-/// The SES client: its own retry partition ([`own_retry_partition`]).
+/// The SES client: its own retry partition ([`own_retry_partition`]), failed
+/// attempts recorded ([`LastAnswer`]).
 pub fn ses_client(sdk: &SdkConfig) -> aws_sdk_ses::Client {
     let config = aws_sdk_ses::config::Builder::from(sdk)
         .retry_partition(own_retry_partition("iam-onboarding-ses"))
+        .interceptor(LastAnswer)
         .build();
     aws_sdk_ses::Client::from_conf(config)
 }
 
-/// The IAM client: its own retry partition ([`own_retry_partition`]).
+/// The IAM client: its own retry partition ([`own_retry_partition`]), failed
+/// attempts recorded ([`LastAnswer`]).
 pub fn iam_client(sdk: &SdkConfig) -> aws_sdk_iam::Client {
     let config = aws_sdk_iam::config::Builder::from(sdk)
         .retry_partition(own_retry_partition("iam-onboarding-iam"))
+        .interceptor(LastAnswer)
         .build();
     aws_sdk_iam::Client::from_conf(config)
 }

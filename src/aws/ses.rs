@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_sdk_ses::Client;
+use aws_sdk_ses::config::retry::RetryConfig;
 use aws_sdk_ses::types::{Body, Content, Destination, Message};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use tokio::sync::OnceCell;
@@ -18,7 +19,8 @@ use crate::identity::welcome_email::RenderedEmail;
 /// SES sandbox's rate, the lowest an account has.
 pub const FALLBACK_SEND_RATE: f64 = 1.0;
 /// Attempts of one email while SES answers `Throttling` "Maximum sending rate
-/// exceeded" (after the SDK's own retries); the first backoff, doubled each time.
+/// exceeded" (the SDK makes one attempt each: [`one_attempt`]); the first
+/// backoff, doubled each time.
 const THROTTLE_ATTEMPTS: u32 = 5;
 const FIRST_THROTTLE_BACKOFF: Duration = Duration::from_millis(500);
 
@@ -234,9 +236,28 @@ impl Ses {
             .destination(Destination::builder().to_addresses(recipient).build())
             .message(message)
             .set_configuration_set_name(configuration_set.map(str::to_string))
+            .customize()
+            .config_override(one_attempt(self.client.config()))
             .send()
             .await?;
         Ok(output.message_id().to_string())
+    }
+}
+
+/// `SendEmail` has no idempotency token: an attempt that timed out may have
+/// sent the email, so the SDK never re-sends it (retries off), and its one
+/// attempt may use the whole operation timeout. [`Ses::send`] retries the
+/// answers that say nothing was sent (`Throttling`), paced and within the
+/// invocation's budget.
+fn one_attempt(config: &aws_sdk_ses::Config) -> aws_sdk_ses::config::Builder {
+    let builder = aws_sdk_ses::config::Builder::default().retry_config(RetryConfig::disabled());
+    match config.timeout_config() {
+        Some(timeouts) => {
+            let mut whole = timeouts.to_builder();
+            whole.set_operation_attempt_timeout(timeouts.operation_timeout());
+            builder.timeout_config(whole.build())
+        }
+        None => builder,
     }
 }
 

@@ -10,6 +10,7 @@ mod logs;
 mod onboarding;
 mod pacing;
 mod resend;
+mod retries;
 mod standard_webhooks;
 mod sweep;
 mod webhook;

@@ -1,7 +1,9 @@
 //! An HTTP proxy in front of the emulator that adds AWS-like latency to every
 //! request (the emulator answers in ~3 ms, AWS in tens of ms), and can lose the
 //! response of one request after forwarding it, as a network failure would, and
-//! can rate-limit one kind of request as SES does ([`DelayProxy::throttle`]).
+//! can rate-limit one kind of request as SES does ([`DelayProxy::throttle`]),
+//! answer one kind with an AWS error ([`DelayProxy::answer_error`]) or answer it
+//! late ([`DelayProxy::answer_late`]).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -25,6 +27,20 @@ pub struct DelayProxy {
     lost: Arc<Mutex<usize>>,
     limit: Arc<Mutex<Option<Limit>>>,
     hang: Arc<Mutex<Option<String>>>,
+    faults: Arc<Mutex<Vec<Fault>>>,
+}
+
+/// What the proxy does instead of (or after) forwarding a matching request.
+enum Fault {
+    /// Answer `times` requests with this AWS Query error, never forwarding them.
+    Error {
+        marker: String,
+        times: usize,
+        status: u16,
+        body: String,
+    },
+    /// Forward every matching request, and hold its answer for `delay`.
+    Late { marker: String, delay: Duration },
 }
 
 /// A token bucket over the requests whose body contains `marker`: `rate` per
@@ -68,6 +84,7 @@ struct Shared {
     lost: Arc<Mutex<usize>>,
     limit: Arc<Mutex<Option<Limit>>>,
     hang: Arc<Mutex<Option<String>>>,
+    faults: Arc<Mutex<Vec<Fault>>>,
     agent: ureq::Agent,
 }
 
@@ -80,6 +97,7 @@ impl DelayProxy {
         let lost = Arc::new(Mutex::new(0));
         let limit = Arc::new(Mutex::new(None));
         let hang = Arc::new(Mutex::new(None));
+        let faults = Arc::new(Mutex::new(Vec::new()));
         let agent = ureq::Agent::new_with_config(
             ureq::config::Config::builder()
                 .http_status_as_error(false)
@@ -92,6 +110,7 @@ impl DelayProxy {
             lost: lost.clone(),
             limit: limit.clone(),
             hang: hang.clone(),
+            faults: faults.clone(),
             agent,
         });
         std::thread::spawn(move || {
@@ -106,7 +125,36 @@ impl DelayProxy {
             lost,
             limit,
             hang,
+            faults,
         }
+    }
+
+    /// The next `times` requests whose body contains `marker` (e.g.
+    /// `Action=AttachUserPolicy`) get the AWS Query error `code` with HTTP
+    /// `status` (400 for the sender's fault, 500 for AWS's) without reaching the
+    /// emulator; `usize::MAX` for a persistent failure.
+    pub fn answer_error(&self, marker: &str, times: usize, status: u16, code: &str, message: &str) {
+        let kind = if status >= 500 { "Receiver" } else { "Sender" };
+        let body = format!(
+            "<ErrorResponse xmlns=\"https://iam.amazonaws.com/doc/2010-05-08/\"><Error><Type>{kind}</Type>\
+             <Code>{code}</Code><Message>{message}</Message></Error>\
+             <RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"
+        );
+        self.faults.lock().unwrap().push(Fault::Error {
+            marker: marker.to_string(),
+            times,
+            status,
+            body,
+        });
+    }
+
+    /// From now on, requests whose body contains `marker` reach the emulator (which
+    /// acts on them), and their answers are held for `delay`: a slow AWS answer.
+    pub fn answer_late(&self, marker: &str, delay: Duration) {
+        self.faults.lock().unwrap().push(Fault::Late {
+            marker: marker.to_string(),
+            delay,
+        });
     }
 
     /// Until [`DelayProxy::release`], requests whose body contains `marker` (e.g.
@@ -205,6 +253,19 @@ fn serve(stream: TcpStream, shared: &Shared) {
             }
             continue;
         }
+        let (error, late) = take_fault(&mut shared.faults.lock().unwrap(), &text);
+        if let Some((status, body)) = error {
+            let head = format!(
+                "HTTP/1.1 {status} Error\r\ncontent-type: text/xml\r\ncontent-length: {}\r\n\r\n",
+                body.len()
+            );
+            if writer.write_all(head.as_bytes()).is_err()
+                || writer.write_all(body.as_bytes()).is_err()
+            {
+                return;
+            }
+            continue;
+        }
         let lost = {
             let mut lose = shared.lose.lock().unwrap();
             let hit = lose.iter().position(|m| text.contains(m.as_str()));
@@ -213,6 +274,9 @@ fn serve(stream: TcpStream, shared: &Shared) {
         let Ok(mut response) = shared.agent.run(request.body(body).unwrap()) else {
             return;
         };
+        if let Some(delay) = late {
+            std::thread::sleep(delay);
+        }
         if lost.is_some() {
             *shared.lost.lock().unwrap() += 1;
             let _ = writer.shutdown(Shutdown::Both);
@@ -238,6 +302,29 @@ fn serve(stream: TcpStream, shared: &Shared) {
             return;
         }
     }
+}
+
+/// The error to answer a request with `text` as its body (one use taken), or
+/// how long to hold its answer.
+fn take_fault(faults: &mut [Fault], text: &str) -> (Option<(u16, String)>, Option<Duration>) {
+    for fault in faults.iter_mut() {
+        match fault {
+            Fault::Error {
+                marker,
+                times,
+                status,
+                body,
+            } if *times > 0 && text.contains(marker.as_str()) => {
+                *times -= 1;
+                return (Some((*status, body.clone())), None);
+            }
+            Fault::Late { marker, delay } if text.contains(marker.as_str()) => {
+                return (None, Some(*delay));
+            }
+            _ => {}
+        }
+    }
+    (None, None)
 }
 
 type Request = (String, String, Vec<(String, String)>, Vec<u8>);

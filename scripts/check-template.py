@@ -61,6 +61,7 @@ SCHEDULER_POLICY_ID = "OffboardingSchedulerInvokePolicy"
 FUNCTION_ID = "OnboardingFunction"
 POLICY_ID = "SelfManageCredentialsPolicy"
 SECRET_ID = "WebhookSecret"
+BAMBOOHR_SECRET_ID = "BambooHrSecret"
 LOG_GROUP_ID = "OnboardingLogGroup"
 DLQ_ID = "OnboardingDeadLetterQueue"
 TABLE_ID = "IdempotencyTable"
@@ -140,6 +141,7 @@ EXPECTED_ENV = {
     "SES_CONFIGURATION_SET",
     "SES_MAX_SEND_RATE",
     "WEBHOOK_SECRET_ARN",
+    "BAMBOOHR_SECRET_ARN",
     "EVENTBRIDGE_SOURCE",
     "PASSWORD_TTL_HOURS",
     "MFA_GRACE_DAYS",
@@ -166,6 +168,7 @@ PSEUDO = {
 SAMPLE_RESOURCES = {
     POLICY_ID: {"Ref": f"arn:aws:iam::{ACCOUNT}:policy/iam-onboarding-SelfManageCredentialsPolicy-EXAMPLE"},
     SECRET_ID: {"Ref": f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:WebhookSecret-EXAMPLE-AbCdEf"},
+    BAMBOOHR_SECRET_ID: {"Ref": f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:BambooHrSecret-EXAMPLE-GhIjKl"},
     LOG_GROUP_ID: {
         "Ref": "/aws/lambda/iam-onboarding-onboarding",
         "Arn": f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/iam-onboarding-onboarding:*",
@@ -723,7 +726,9 @@ def check_role_resolved(cfn: dict, params: dict) -> None:
     require(as_list(ses["Resource"]) == want, f"ses:SendEmail resources must be {want}, got {ses['Resource']}")
 
     sec = only(stmts, "secretsmanager:GetSecretValue")
-    require(sec["Resource"] == SAMPLE_RESOURCES[SECRET_ID]["Ref"], "GetSecretValue must be on the webhook secret only")
+    want = [SAMPLE_RESOURCES[s]["Ref"] for s in (SECRET_ID, BAMBOOHR_SECRET_ID)]
+    require(as_list(sec["Resource"]) == want,
+            f"GetSecretValue must be on the stack's signing secrets only ({want}): {sec['Resource']}")
     for a in ("logs:CreateLogStream", "logs:PutLogEvents"):
         require(only(stmts, a)["Resource"] == SAMPLE_RESOURCES[LOG_GROUP_ID]["Arn"],
                 f"{a} must be on the function's own log group only")

@@ -6,6 +6,10 @@ way an HR system must — X-Onboarding-Signature: sha256=<hex HMAC-SHA256 of
 "<timestamp>.<raw body>"> keyed by the webhook secret — and prints the event with
 fresh X-Onboarding-Timestamp / X-Onboarding-Signature headers.
 
+With --bamboohr it signs the way BambooHR does (docs/hr-bamboohr.md): X-BambooHR-Timestamp
+(unix seconds) and X-BambooHR-Signature (hex HMAC-SHA256 of the raw body followed by that
+timestamp, keyed with the webhook's private key).
+
 With --standard it signs the Standard Webhooks way instead, with the spec's
 reference library (`standardwebhooks` from PyPI): webhook-id, webhook-timestamp and
 webhook-signature ("v1,<base64>"; one more per --also-secret-env, as during a
@@ -32,11 +36,17 @@ import uuid
 TIMESTAMP = "X-Onboarding-Timestamp"
 SIGNATURE = "X-Onboarding-Signature"
 STANDARD_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
+BAMBOOHR_TIMESTAMP = "X-BambooHR-Timestamp"
+BAMBOOHR_SIGNATURE = "X-BambooHR-Signature"
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
     digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     return f"sha256={digest}"
+
+
+def sign_bamboohr(key: str, timestamp: str, body: bytes) -> str:
+    return hmac.new(key.encode(), body + timestamp.encode(), hashlib.sha256).hexdigest()
 
 
 def sign_standard(secrets: list, msg_id: str, timestamp: int, body: bytes) -> str:
@@ -64,6 +74,7 @@ def main() -> int:
     parser.add_argument("--secret-env", default="WEBHOOK_SECRET", help="environment variable holding the secret")
     parser.add_argument("--age", type=int, default=0, help="sign as if this many seconds ago (to test replays)")
     parser.add_argument("--standard", action="store_true", help="sign the Standard Webhooks way (reference library)")
+    parser.add_argument("--bamboohr", action="store_true", help="sign the BambooHR way")
     parser.add_argument("--id", help="webhook-id (--standard; default: a new random id)")
     parser.add_argument("--also-secret-env", action="append", default=[],
                         help="--standard: add a signature with the secret in this variable (rotation)")
@@ -88,6 +99,8 @@ def main() -> int:
             return 2
         msg_id = args.id or f"msg_{uuid.uuid4().hex}"
         headers = dict(zip(STANDARD_HEADERS, (msg_id, timestamp, sign_standard(secrets, msg_id, int(timestamp), body))))
+    elif args.bamboohr:
+        headers = {BAMBOOHR_TIMESTAMP: timestamp, BAMBOOHR_SIGNATURE: sign_bamboohr(secret, timestamp, body)}
     else:
         headers = {TIMESTAMP: timestamp, SIGNATURE: sign(secret, timestamp, body)}
     for name, value in headers.items():

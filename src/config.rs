@@ -27,6 +27,9 @@ pub struct Config {
     pub ses_configuration_set: Option<String>,
     /// Secrets Manager secret holding the webhook HMAC key (`WEBHOOK_SECRET_ARN`).
     pub webhook_secret_arn: Option<String>,
+    /// Secrets Manager secret holding the BambooHR webhook's private key
+    /// (`BAMBOOHR_SECRET_ARN`, the key as the plain secret string).
+    pub bamboohr_secret_arn: Option<String>,
     /// EventBridge `source` accepted for `Employee Hired` events (`EVENTBRIDGE_SOURCE`).
     pub eventbridge_source: Option<String>,
     /// Where offboardings with a future `effectiveAt` are scheduled
@@ -125,15 +128,14 @@ impl Config {
         {
             return Err(fail("SIGNIN_URL", "must be an https:// URL".into()));
         }
-        let webhook_secret_arn = get("WEBHOOK_SECRET_ARN");
-        if let Some(arn) = &webhook_secret_arn
-            && !(arn.starts_with("arn:") && arn.contains(":secretsmanager:"))
-        {
-            return Err(fail(
-                "WEBHOOK_SECRET_ARN",
-                "must be a Secrets Manager secret ARN".into(),
-            ));
-        }
+        let secret_arn = |variable: &'static str| match get(variable) {
+            Some(arn) if !(arn.starts_with("arn:") && arn.contains(":secretsmanager:")) => Err(
+                fail(variable, "must be a Secrets Manager secret ARN".into()),
+            ),
+            other => Ok(other),
+        };
+        let webhook_secret_arn = secret_arn("WEBHOOK_SECRET_ARN")?;
+        let bamboohr_secret_arn = secret_arn("BAMBOOHR_SECRET_ARN")?;
         let idempotency_table = get("IDEMPOTENCY_TABLE");
         if let Some(table) = &idempotency_table
             && !((3..=255).contains(&table.len())
@@ -176,6 +178,7 @@ impl Config {
             signin_url,
             ses_configuration_set: get("SES_CONFIGURATION_SET"),
             webhook_secret_arn,
+            bamboohr_secret_arn,
             eventbridge_source: get("EVENTBRIDGE_SOURCE"),
             offboarding_schedules: schedule_settings(&get)?,
             sweep: SweepSettings::from_lookup(&get)?,

@@ -35,13 +35,17 @@ impl App {
         sweeper: Sweeper,
         keys: SigningKeys,
         deliveries: Deliveries,
+        bamboohr: SigningKeys,
     ) -> Self {
         let workflows = Arc::new(workflows);
-        let router = router(WebhookState {
-            workflows: workflows.clone(),
-            keys: Arc::new(keys),
-            deliveries,
-        });
+        let router = router(
+            WebhookState {
+                workflows: workflows.clone(),
+                keys: Arc::new(keys),
+                deliveries,
+            },
+            bamboohr,
+        );
         Self {
             workflows,
             sweeper,

@@ -62,9 +62,12 @@ pub fn build_app(sdk: &SdkConfig, config: Config) -> App {
              and webhook deliveries are not de-duplicated (acceptable for a local run only)"
         );
     }
-    let keys = SigningKeys::new(
-        Secrets::new(aws_sdk_secretsmanager::Client::new(sdk)),
-        config.webhook_secret_arn.clone(),
+    let secrets = Secrets::new(aws_sdk_secretsmanager::Client::new(sdk));
+    let keys = SigningKeys::new(secrets.clone(), config.webhook_secret_arn.clone());
+    let bamboohr = SigningKeys::of(
+        secrets,
+        config.bamboohr_secret_arn.clone(),
+        "BAMBOOHR_SECRET_ARN",
     );
     let iam = Iam::new(iam_client(sdk));
     let ses = Ses::new(ses_client(sdk)).paced(config.ses_max_send_rate);
@@ -78,5 +81,5 @@ pub fn build_app(sdk: &SdkConfig, config: Config) -> App {
     .with_leases(leases.clone());
     let scheduler = Scheduler::new(aws_sdk_scheduler::Client::new(sdk));
     let workflows = Workflows::new(iam, ses, scheduler, config).with_leases(leases);
-    App::new(workflows, sweeper, keys, Deliveries::new(table))
+    App::new(workflows, sweeper, keys, Deliveries::new(table), bamboohr)
 }

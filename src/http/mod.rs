@@ -3,6 +3,7 @@
 //! prefixes reserved for the front doors that follow ([`reserved`]).
 
 mod body;
+pub mod connectors;
 mod event;
 pub mod reserved;
 mod router;

@@ -1,7 +1,7 @@
 //! Routes reserved for the front doors that follow, each answering 404 in its own
-//! format until it lands: SCIM 2.0 (`/scim/v2/`, an RFC 7644 §3.12 error), the
-//! one-time reveal page (`/reveal/`, an HTML page) and the HR-system connectors
-//! (`/hr/`, the webhook's JSON error).
+//! format until it lands: SCIM 2.0 (`/scim/v2/`, an RFC 7644 §3.12 error) and the
+//! one-time reveal page (`/reveal/`, an HTML page). (`/hr/` is the HR-system
+//! connectors': [`super::connectors`].)
 
 use axum::Router;
 use axum::http::{StatusCode, header};
@@ -16,7 +16,6 @@ pub fn routes() -> Router {
     Router::new()
         .nest("/scim/v2", Router::new().fallback(scim_not_found))
         .nest("/reveal", Router::new().fallback(reveal_not_found))
-        .nest("/hr", Router::new().fallback(hr_not_found))
 }
 
 async fn scim_not_found() -> Response {
@@ -52,17 +51,6 @@ async fn reveal_not_found() -> Response {
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         ],
         NOT_FOUND_PAGE,
-    )
-        .into_response()
-}
-
-async fn hr_not_found() -> Response {
-    let body =
-        json!({"error": {"code": "NotFound", "message": "no HR-system connector at this path"}});
-    (
-        StatusCode::NOT_FOUND,
-        [(header::CONTENT_TYPE, "application/json")],
-        body.to_string(),
     )
         .into_response()
 }

@@ -3,11 +3,13 @@
 
 use axum::Router;
 
-use super::reserved;
-use super::webhook::{self, WebhookState};
+use super::webhook::{self, SigningKeys, WebhookState};
+use super::{connectors, reserved};
 
-/// The function's HTTP routes: the reserved prefixes (`/scim/v2/`, `/reveal/`,
-/// `/hr/`), and the webhook for everything else.
-pub fn router(webhook: WebhookState) -> Router {
-    reserved::routes().merge(webhook::routes(webhook))
+/// The function's HTTP routes: the HR-system connectors (`/hr/`), the reserved
+/// prefixes (`/scim/v2/`, `/reveal/`), and the webhook for everything else.
+pub fn router(webhook: WebhookState, bamboohr: SigningKeys) -> Router {
+    connectors::routes(webhook.workflows.clone(), bamboohr)
+        .merge(reserved::routes())
+        .merge(webhook::routes(webhook))
 }

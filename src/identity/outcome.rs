@@ -40,6 +40,10 @@ pub enum Status {
     /// The invocation's deadline came before this employee was started: nothing was
     /// written; retryable (code `DeadlineExceeded`).
     NotStarted,
+    /// An HR-system event that cannot be acted on yet (a hire date in the future, no
+    /// work email yet): nothing written; a later event of the person acts. The
+    /// result's `warning` says why.
+    Deferred,
 }
 
 impl Status {
@@ -57,6 +61,7 @@ impl Status {
                 | Status::Updated
                 | Status::Unchanged
                 | Status::Resent
+                | Status::Deferred
         )
     }
 
@@ -77,6 +82,7 @@ impl Status {
             Status::NotFound => "not_found",
             Status::Resent => "resent",
             Status::NotStarted => "not_started",
+            Status::Deferred => "deferred",
         }
     }
 }
@@ -147,6 +153,15 @@ impl EmployeeResult {
             offboarding_cancelled: false,
             warning: None,
         }
+    }
+
+    /// The result of an HR-system event that cannot be acted on yet (`reason`, in
+    /// the warning): status `deferred`, nothing written.
+    pub fn deferred(reason: &str) -> Self {
+        let mut result = Self::for_user("", Status::Deferred);
+        result.username = None;
+        result.add_warning(reason);
+        result
     }
 
     /// Adds `text` to the warning (several are joined with `; `).

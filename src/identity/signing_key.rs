@@ -51,10 +51,15 @@ impl SigningKey {
         self.bad_whsec
     }
 
-    pub(crate) fn mac(&self, timestamp: &str, body: &[u8]) -> HmacSha256 {
+    /// HMAC-SHA256 keyed with the secret string's bytes, nothing fed yet (the
+    /// `X-Onboarding-*` scheme and the HR-system connectors).
+    pub(crate) fn text_mac(&self) -> HmacSha256 {
         // HMAC accepts keys of any length.
-        let mut mac =
-            HmacSha256::new_from_slice(&self.text).expect("HMAC takes keys of any length");
+        HmacSha256::new_from_slice(&self.text).expect("HMAC takes keys of any length")
+    }
+
+    pub(crate) fn mac(&self, timestamp: &str, body: &[u8]) -> HmacSha256 {
+        let mut mac = self.text_mac();
         mac.update(timestamp.as_bytes());
         mac.update(b".");
         mac.update(body);

@@ -18,6 +18,8 @@ use test_support::free_port;
 use test_support::tag;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+/// The BambooHR webhook's private key in the emulator's Secrets Manager.
+const BAMBOOHR_SECRET: &str = "bamboohr-private-key-for-the-samples";
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -64,6 +66,9 @@ struct Signing {
     /// Standard Webhooks, by the reference library.
     #[serde(default)]
     standard: bool,
+    /// BambooHR's scheme (`X-BambooHR-*`), keyed with `BAMBOOHR_SECRET`.
+    #[serde(default)]
+    bamboohr: bool,
     /// The Standard Webhooks `webhook-id` (default: a new one).
     id: Option<String>,
     /// A second Standard Webhooks signature with the secret in this variable.
@@ -173,7 +178,8 @@ fn sign(event: &Path, signing: &Signing, out: &Path) {
         .arg(Path::new(ROOT).join("scripts/sign-webhook-event.py"))
         .arg(event)
         .env("WEBHOOK_SECRET", WEBHOOK_SECRET)
-        .env("WRONG_WEBHOOK_SECRET", "not-the-webhook-secret");
+        .env("WRONG_WEBHOOK_SECRET", "not-the-webhook-secret")
+        .env("BAMBOOHR_SECRET", BAMBOOHR_SECRET);
     if let Some(env) = &signing.secret_env {
         command.args(["--secret-env", env]);
     }
@@ -182,6 +188,12 @@ fn sign(event: &Path, signing: &Signing, out: &Path) {
     }
     if signing.standard {
         command.arg("--standard");
+    }
+    if signing.bamboohr {
+        command.arg("--bamboohr");
+        if signing.secret_env.is_none() {
+            command.args(["--secret-env", "BAMBOOHR_SECRET"]);
+        }
     }
     if let Some(id) = &signing.id {
         command.args(["--id", id]);
@@ -269,6 +281,15 @@ async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
         .send()
         .await
         .unwrap();
+    let bamboohr_secret_arn = aws_sdk_secretsmanager::Client::new(&world.sdk)
+        .create_secret()
+        .name("bamboohr-webhook")
+        .secret_string(BAMBOOHR_SECRET)
+        .send()
+        .await
+        .unwrap()
+        .arn
+        .unwrap();
     let dir = std::env::temp_dir().join(format!("iam-onboarding-events-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let env_file = dir.join("function.env");
@@ -279,7 +300,7 @@ async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
              WEBHOOK_SECRET_ARN={}\nEVENTBRIDGE_SOURCE=com.example.hr\n\
              OFFBOARDING_SCHEDULE_GROUP=iam-onboarding-offboarding\n\
              OFFBOARDING_SCHEDULER_ROLE_ARN=arn:aws:iam::123456789012:role/iam-onboarding-scheduler\n\
-             SWEEP_MAX_ACTIONS=0\nIDEMPOTENCY_TABLE={TABLE}\n",
+             SWEEP_MAX_ACTIONS=0\nIDEMPOTENCY_TABLE={TABLE}\nBAMBOOHR_SECRET_ARN={bamboohr_secret_arn}\n",
             world.policy_arn, world.secret_arn
         ),
     )

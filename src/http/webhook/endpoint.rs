@@ -20,8 +20,28 @@ const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 /// Error code of a result whose person another invocation is working on.
 const IN_PROGRESS: &str = "OnboardingInProgress";
 
-fn in_progress(result: &EmployeeResult) -> bool {
+/// Whether another invocation is working on the result's person right now.
+pub fn in_progress(result: &EmployeeResult) -> bool {
     result.error.as_ref().is_some_and(|e| e.code == IN_PROGRESS)
+}
+
+/// `results` as an HTTP sender may see them: a failed result's user name (which
+/// may be an email address) masked as in the logs, and its step and AWS details
+/// replaced by "`action` failed" and the request id (they stay in the logs).
+pub fn for_sender(results: &mut [EmployeeResult], action: &str, request_id: &str) {
+    for result in results
+        .iter_mut()
+        .filter(|r| r.status == Status::Failed && !in_progress(r))
+    {
+        result.username = result.username.as_deref().map(mask_emails_in);
+        if let Some(error) = result.error.as_mut() {
+            error.code = "InternalError".into();
+            error.message = format!(
+                "{action} failed; the operator can find details under request id {request_id}"
+            );
+            error.step = None;
+        }
+    }
 }
 
 /// HTTP status for a set of results: 409 when another invocation is working on
@@ -151,22 +171,7 @@ async fn run(
             .collect(),
         request_id: request_id.to_string(),
     });
-    for result in results
-        .iter_mut()
-        .filter(|r| r.status == Status::Failed && !in_progress(r))
-    {
-        // A user name may be an email address: masked, as in the logs.
-        result.username = result.username.as_deref().map(mask_emails_in);
-        // Step and AWS details stay in the logs; the HR system gets the request id.
-        if let Some(error) = result.error.as_mut() {
-            error.code = "InternalError".into();
-            error.message = format!(
-                "{} failed; the operator can find details under request id {request_id}",
-                action.as_str()
-            );
-            error.step = None;
-        }
-    }
+    for_sender(&mut results, action.as_str(), request_id);
     info!(status, "webhook answered");
     let response = http_response(status, json!({"requestId": request_id, "results": results}));
     // A duplicate delivery that lost the race, or employees the deadline left

@@ -25,15 +25,23 @@ struct CachedKeys {
 pub struct SigningKeys {
     secrets: Secrets,
     secret_arn: Option<String>,
+    /// The variable naming the secret, for the logs (`WEBHOOK_SECRET_ARN`, …).
+    variable: &'static str,
     cache: Mutex<Option<CachedKeys>>,
 }
 
 impl SigningKeys {
     /// Keys read from `secret_arn` (`WEBHOOK_SECRET_ARN`) when first needed.
     pub fn new(secrets: Secrets, secret_arn: Option<String>) -> Self {
+        Self::of(secrets, secret_arn, "WEBHOOK_SECRET_ARN")
+    }
+
+    /// Keys read from `secret_arn`, which the variable `variable` names.
+    pub fn of(secrets: Secrets, secret_arn: Option<String>, variable: &'static str) -> Self {
         Self {
             secrets,
             secret_arn,
+            variable,
             cache: Mutex::new(None),
         }
     }
@@ -66,6 +74,17 @@ impl SigningKeys {
                 .map_err(Rejection::Signature)
             }
         };
+        self.check_with(verify).await
+    }
+
+    /// Runs `verify` with the cached keys (fetched first when older than 5
+    /// minutes); a mismatch with keys older than 30 s fetches them again and
+    /// retries once (the secret may have been rotated). Errors: `verify`'s, or
+    /// [`Rejection::SecretUnavailable`] when no key can be read.
+    pub async fn check_with(
+        &self,
+        verify: impl Fn(&[SigningKey]) -> Result<(), Rejection>,
+    ) -> Result<(), Rejection> {
         let mut cache = self.cache.lock().await;
         let fresh = |c: &Option<CachedKeys>, max: Duration| {
             c.as_ref().is_some_and(|c| c.fetched.elapsed() < max)
@@ -75,7 +94,10 @@ impl SigningKeys {
                 Some(keys) => *cache = Some(keys),
                 // Secrets Manager unavailable: keep verifying with the keys we have.
                 None if cache.is_some() => {
-                    warn!("using the cached webhook secret after a failed refresh")
+                    warn!(
+                        variable = self.variable,
+                        "using the cached signing secret after a failed refresh"
+                    )
                 }
                 None => return Err(Rejection::SecretUnavailable),
             }
@@ -95,7 +117,10 @@ impl SigningKeys {
 
     async fn fetch(&self) -> Option<CachedKeys> {
         let Some(arn) = &self.secret_arn else {
-            error!("webhook received but WEBHOOK_SECRET_ARN is not configured");
+            error!(
+                variable = self.variable,
+                "signed request received but its secret is not configured"
+            );
             return None;
         };
         let (current, previous) = tokio::join!(
@@ -106,18 +131,21 @@ impl SigningKeys {
         match current {
             Ok(Some(key)) => keys.push(key),
             Ok(None) => {
-                error!("the webhook secret has no string value");
+                error!(
+                    variable = self.variable,
+                    "the signing secret has no string value"
+                );
                 return None;
             }
             Err(err) => {
-                error!(aws_error = %err.code, "could not read the webhook secret");
+                error!(variable = self.variable, aws_error = %err.code, "could not read the signing secret");
                 return None;
             }
         }
         match previous {
             Ok(key) => keys.extend(key),
             Err(err) => {
-                warn!(aws_error = %err.code, "could not read the previous webhook secret version")
+                warn!(variable = self.variable, aws_error = %err.code, "could not read the previous signing secret version")
             }
         }
         if keys.iter().any(SigningKey::is_malformed_whsec) {
@@ -126,7 +154,11 @@ impl SigningKeys {
                  Webhooks signatures are checked with the whole string as the key"
             );
         }
-        info!(versions = keys.len(), "webhook secret loaded");
+        info!(
+            variable = self.variable,
+            versions = keys.len(),
+            "signing secret loaded"
+        );
         Some(CachedKeys {
             fetched: Instant::now(),
             keys,

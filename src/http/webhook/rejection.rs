@@ -23,6 +23,12 @@ pub enum Rejection {
     Signature(SignatureError),
     /// The Standard Webhooks headers are missing, malformed, stale or do not match.
     StandardSignature(StandardError),
+    /// An HR system's own signature headers (`/hr/…`) are missing, malformed,
+    /// stale (`reason` says which), or well-formed and matching no key (`mismatch`).
+    VendorSignature {
+        reason: &'static str,
+        mismatch: bool,
+    },
     /// The signing secret cannot be read (the operator's problem, not the sender's).
     SecretUnavailable,
     /// The same Standard Webhooks delivery (`webhook-id`) is being processed by
@@ -63,7 +69,9 @@ impl Rejection {
             Rejection::MethodNotAllowed => (405, "MethodNotAllowed"),
             Rejection::Body(BodyError::TooLarge) => (413, "PayloadTooLarge"),
             Rejection::Body(BodyError::BadBase64) => (400, "InvalidBody"),
-            Rejection::Signature(_) | Rejection::StandardSignature(_) => (401, "InvalidSignature"),
+            Rejection::Signature(_)
+            | Rejection::StandardSignature(_)
+            | Rejection::VendorSignature { .. } => (401, "InvalidSignature"),
             Rejection::SecretUnavailable | Rejection::DeliveryRecordUnavailable => {
                 (500, "InternalError")
             }
@@ -79,6 +87,7 @@ impl Rejection {
             self,
             Rejection::Signature(SignatureError::Mismatch)
                 | Rejection::StandardSignature(StandardError::Mismatch)
+                | Rejection::VendorSignature { mismatch: true, .. }
         )
     }
 
@@ -90,6 +99,7 @@ impl Rejection {
             Rejection::Body(err) => (err.to_string(), None),
             Rejection::Signature(err) => (err.to_string(), None),
             Rejection::StandardSignature(err) => (err.to_string(), None),
+            Rejection::VendorSignature { reason, .. } => (reason.to_string(), None),
             Rejection::SecretUnavailable | Rejection::DeliveryRecordUnavailable => {
                 ("internal error".to_string(), None)
             }

@@ -62,6 +62,7 @@ FUNCTION_ID = "OnboardingFunction"
 POLICY_ID = "SelfManageCredentialsPolicy"
 SECRET_ID = "WebhookSecret"
 BAMBOOHR_SECRET_ID = "BambooHrSecret"
+HIBOB_SECRET_ID = "HiBobSecret"
 LOG_GROUP_ID = "OnboardingLogGroup"
 DLQ_ID = "OnboardingDeadLetterQueue"
 TABLE_ID = "IdempotencyTable"
@@ -142,6 +143,8 @@ EXPECTED_ENV = {
     "SES_MAX_SEND_RATE",
     "WEBHOOK_SECRET_ARN",
     "BAMBOOHR_SECRET_ARN",
+    "HIBOB_SECRET_ARN",
+    "HR_GROUP_MAP",
     "EVENTBRIDGE_SOURCE",
     "PASSWORD_TTL_HOURS",
     "MFA_GRACE_DAYS",
@@ -169,6 +172,7 @@ SAMPLE_RESOURCES = {
     POLICY_ID: {"Ref": f"arn:aws:iam::{ACCOUNT}:policy/iam-onboarding-SelfManageCredentialsPolicy-EXAMPLE"},
     SECRET_ID: {"Ref": f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:WebhookSecret-EXAMPLE-AbCdEf"},
     BAMBOOHR_SECRET_ID: {"Ref": f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:BambooHrSecret-EXAMPLE-GhIjKl"},
+    HIBOB_SECRET_ID: {"Ref": f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:HiBobSecret-EXAMPLE-StUvWx"},
     LOG_GROUP_ID: {
         "Ref": "/aws/lambda/iam-onboarding-onboarding",
         "Arn": f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/iam-onboarding-onboarding:*",
@@ -726,7 +730,7 @@ def check_role_resolved(cfn: dict, params: dict) -> None:
     require(as_list(ses["Resource"]) == want, f"ses:SendEmail resources must be {want}, got {ses['Resource']}")
 
     sec = only(stmts, "secretsmanager:GetSecretValue")
-    want = [SAMPLE_RESOURCES[s]["Ref"] for s in (SECRET_ID, BAMBOOHR_SECRET_ID)]
+    want = [SAMPLE_RESOURCES[s]["Ref"] for s in (SECRET_ID, BAMBOOHR_SECRET_ID, HIBOB_SECRET_ID)]
     require(as_list(sec["Resource"]) == want,
             f"GetSecretValue must be on the stack's signing secrets only ({want}): {sec['Resource']}")
     for a in ("logs:CreateLogStream", "logs:PutLogEvents"):

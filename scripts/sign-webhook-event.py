@@ -10,6 +10,9 @@ With --bamboohr it signs the way BambooHR does (docs/hr-bamboohr.md): X-BambooHR
 (unix seconds) and X-BambooHR-Signature (hex HMAC-SHA256 of the raw body followed by that
 timestamp, keyed with the webhook's private key).
 
+With --hibob it signs the way HiBob does: Bob-Signature, the base64 HMAC-SHA512 of the raw body
+keyed with the webhook's secret (no timestamp).
+
 With --standard it signs the Standard Webhooks way instead, with the spec's
 reference library (`standardwebhooks` from PyPI): webhook-id, webhook-timestamp and
 webhook-signature ("v1,<base64>"; one more per --also-secret-env, as during a
@@ -49,6 +52,10 @@ def sign_bamboohr(key: str, timestamp: str, body: bytes) -> str:
     return hmac.new(key.encode(), body + timestamp.encode(), hashlib.sha256).hexdigest()
 
 
+def sign_hibob(secret: str, body: bytes) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha512).digest()).decode()
+
+
 def sign_standard(secrets: list, msg_id: str, timestamp: int, body: bytes) -> str:
     """The webhook-signature header: one v1 signature per secret, by the reference library."""
     from datetime import datetime, timezone
@@ -75,6 +82,7 @@ def main() -> int:
     parser.add_argument("--age", type=int, default=0, help="sign as if this many seconds ago (to test replays)")
     parser.add_argument("--standard", action="store_true", help="sign the Standard Webhooks way (reference library)")
     parser.add_argument("--bamboohr", action="store_true", help="sign the BambooHR way")
+    parser.add_argument("--hibob", action="store_true", help="sign the HiBob way")
     parser.add_argument("--id", help="webhook-id (--standard; default: a new random id)")
     parser.add_argument("--also-secret-env", action="append", default=[],
                         help="--standard: add a signature with the secret in this variable (rotation)")
@@ -99,6 +107,8 @@ def main() -> int:
             return 2
         msg_id = args.id or f"msg_{uuid.uuid4().hex}"
         headers = dict(zip(STANDARD_HEADERS, (msg_id, timestamp, sign_standard(secrets, msg_id, int(timestamp), body))))
+    elif args.hibob:
+        headers = {"Bob-Signature": sign_hibob(secret, body)}
     elif args.bamboohr:
         headers = {BAMBOOHR_TIMESTAMP: timestamp, BAMBOOHR_SIGNATURE: sign_bamboohr(secret, timestamp, body)}
     else:

@@ -1,10 +1,13 @@
 //! Configuration from the environment, checked once at start-up.
 
+mod group_map;
 mod sweep;
 
 pub use sweep::SweepSettings;
 
 use std::time::Duration;
+
+pub use group_map::GroupMap;
 
 use crate::hr::{Email, GroupName, UserPath};
 
@@ -30,6 +33,13 @@ pub struct Config {
     /// Secrets Manager secret holding the BambooHR webhook's private key
     /// (`BAMBOOHR_SECRET_ARN`, the key as the plain secret string).
     pub bamboohr_secret_arn: Option<String>,
+    /// Secrets Manager secret holding the HiBob webhook's JSON (`HIBOB_SECRET_ARN`).
+    pub hibob_secret_arn: Option<String>,
+    /// HiBob's API (`HIBOB_API_URL`, default `https://api.hibob.com`): https, or
+    /// http to a loopback address.
+    pub hibob_api_url: String,
+    /// Allowed groups per department for the HR-system connectors (`HR_GROUP_MAP`).
+    pub hr_group_map: GroupMap,
     /// EventBridge `source` accepted for `Employee Hired` events (`EVENTBRIDGE_SOURCE`).
     pub eventbridge_source: Option<String>,
     /// Where offboardings with a future `effectiveAt` are scheduled
@@ -49,6 +59,9 @@ pub struct Config {
     /// at half of it), and the unit of the deadline's budget ([`crate::deadline`]).
     pub call_timeout: Duration,
 }
+
+/// Default of `HIBOB_API_URL`: HiBob's production API.
+pub const DEFAULT_HIBOB_API_URL: &str = "https://api.hibob.com";
 
 /// Default of `AWS_CALL_TIMEOUT_MS`.
 pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_millis(3000);
@@ -136,6 +149,25 @@ impl Config {
         };
         let webhook_secret_arn = secret_arn("WEBHOOK_SECRET_ARN")?;
         let bamboohr_secret_arn = secret_arn("BAMBOOHR_SECRET_ARN")?;
+        let hibob_secret_arn = secret_arn("HIBOB_SECRET_ARN")?;
+        let hibob_api_url = get("HIBOB_API_URL")
+            .map(|url| url.trim().trim_end_matches('/').to_string())
+            .unwrap_or_else(|| DEFAULT_HIBOB_API_URL.to_string());
+        let hr_group_map = get("HR_GROUP_MAP")
+            .map(|raw| GroupMap::parse(&raw, &allowed_groups))
+            .transpose()
+            .map_err(|r| fail("HR_GROUP_MAP", r))?
+            .unwrap_or_default();
+        let loopback = ["http://127.0.0.1:", "http://localhost:", "http://[::1]:"];
+        if !(hibob_api_url.starts_with("https://")
+            || loopback.iter().any(|l| hibob_api_url.starts_with(l)))
+            || hibob_api_url.contains(char::is_whitespace)
+        {
+            return Err(fail(
+                "HIBOB_API_URL",
+                "must be an https:// URL (or http:// to a loopback address, for tests)".into(),
+            ));
+        }
         let idempotency_table = get("IDEMPOTENCY_TABLE");
         if let Some(table) = &idempotency_table
             && !((3..=255).contains(&table.len())
@@ -179,6 +211,9 @@ impl Config {
             ses_configuration_set: get("SES_CONFIGURATION_SET"),
             webhook_secret_arn,
             bamboohr_secret_arn,
+            hibob_secret_arn,
+            hibob_api_url,
+            hr_group_map,
             eventbridge_source: get("EVENTBRIDGE_SOURCE"),
             offboarding_schedules: schedule_settings(&get)?,
             sweep: SweepSettings::from_lookup(&get)?,

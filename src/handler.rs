@@ -11,7 +11,7 @@ use tracing::{Instrument, info_span};
 use crate::deadline::Deadline;
 use crate::error::HandlerError;
 use crate::http::webhook::{Deliveries, SigningKeys, WebhookState};
-use crate::http::{HttpEvent, router};
+use crate::http::{HrSystems, HttpEvent, router};
 use crate::hygiene::Sweeper;
 use crate::identity::AccountContext;
 use crate::triggers::sweep::{
@@ -35,7 +35,7 @@ impl App {
         sweeper: Sweeper,
         keys: SigningKeys,
         deliveries: Deliveries,
-        bamboohr: SigningKeys,
+        hr: HrSystems,
     ) -> Self {
         let workflows = Arc::new(workflows);
         let router = router(
@@ -44,7 +44,7 @@ impl App {
                 keys: Arc::new(keys),
                 deliveries,
             },
-            bamboohr,
+            hr,
         );
         Self {
             workflows,

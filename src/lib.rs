@@ -41,6 +41,8 @@ use crate::aws::{
 };
 use crate::config::Config;
 use crate::handler::App;
+use crate::http::HrSystems;
+use crate::http::connectors::{HiBob, Outbound};
 use crate::http::webhook::{Deliveries, SigningKeys};
 use crate::hygiene::Sweeper;
 use crate::lease::Leases;
@@ -64,11 +66,18 @@ pub fn build_app(sdk: &SdkConfig, config: Config) -> App {
     }
     let secrets = Secrets::new(aws_sdk_secretsmanager::Client::new(sdk));
     let keys = SigningKeys::new(secrets.clone(), config.webhook_secret_arn.clone());
-    let bamboohr = SigningKeys::of(
-        secrets,
-        config.bamboohr_secret_arn.clone(),
-        "BAMBOOHR_SECRET_ARN",
-    );
+    let hr = HrSystems {
+        bamboohr: SigningKeys::of(
+            secrets.clone(),
+            config.bamboohr_secret_arn.clone(),
+            "BAMBOOHR_SECRET_ARN",
+        ),
+        hibob: (
+            HiBob::new(&config.hibob_api_url, Outbound::new(config.call_timeout)),
+            SigningKeys::of(secrets, config.hibob_secret_arn.clone(), "HIBOB_SECRET_ARN"),
+        ),
+        group_map: config.hr_group_map.clone(),
+    };
     let iam = Iam::new(iam_client(sdk));
     let ses = Ses::new(ses_client(sdk)).paced(config.ses_max_send_rate);
     let leases = Leases::new(table.clone());
@@ -81,5 +90,5 @@ pub fn build_app(sdk: &SdkConfig, config: Config) -> App {
     .with_leases(leases.clone());
     let scheduler = Scheduler::new(aws_sdk_scheduler::Client::new(sdk));
     let workflows = Workflows::new(iam, ses, scheduler, config).with_leases(leases);
-    App::new(workflows, sweeper, keys, Deliveries::new(table), bamboohr)
+    App::new(workflows, sweeper, keys, Deliveries::new(table), hr)
 }

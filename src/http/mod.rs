@@ -11,4 +11,4 @@ pub mod webhook;
 
 pub use body::{BodyError, MAX_BODY_BYTES, RawBody, decode_body};
 pub use event::{HttpEvent, NotHttp};
-pub use router::router;
+pub use router::{HrSystems, router};

@@ -51,6 +51,12 @@ impl SigningKey {
         self.bad_whsec
     }
 
+    /// The secret string's bytes, for a vendor whose secret is a document (HiBob's
+    /// JSON); never log or return them.
+    pub(crate) fn expose_text(&self) -> &[u8] {
+        &self.text
+    }
+
     /// HMAC-SHA256 keyed with the secret string's bytes, nothing fed yet (the
     /// `X-Onboarding-*` scheme and the HR-system connectors).
     pub(crate) fn text_mac(&self) -> HmacSha256 {

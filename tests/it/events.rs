@@ -14,12 +14,16 @@ use serde_json::Value;
 
 use crate::leavers::{access_problems, give_credentials};
 use crate::world::{SENDER, TABLE, WEBHOOK_SECRET, World};
-use test_support::free_port;
 use test_support::tag;
+use test_support::{FakeHiBob, free_port};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// The BambooHR webhook's private key in the emulator's Secrets Manager.
 const BAMBOOHR_SECRET: &str = "bamboohr-private-key-for-the-samples";
+/// The HiBob webhook's signing secret and service user, in the emulator's
+/// Secrets Manager as HiBob's JSON secret; the fake People API takes the user.
+const HIBOB_SIGNING_SECRET: &str = "hibob-signing-secret-for-the-samples";
+const HIBOB_SERVICE_USER: (&str, &str) = ("SERVICE-20481", "hibob-service-user-token");
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -69,6 +73,9 @@ struct Signing {
     /// BambooHR's scheme (`X-BambooHR-*`), keyed with `BAMBOOHR_SECRET`.
     #[serde(default)]
     bamboohr: bool,
+    /// HiBob's scheme (`Bob-Signature`), keyed with `HIBOB_SIGNING_SECRET`.
+    #[serde(default)]
+    hibob: bool,
     /// The Standard Webhooks `webhook-id` (default: a new one).
     id: Option<String>,
     /// A second Standard Webhooks signature with the secret in this variable.
@@ -179,7 +186,8 @@ fn sign(event: &Path, signing: &Signing, out: &Path) {
         .arg(event)
         .env("WEBHOOK_SECRET", WEBHOOK_SECRET)
         .env("WRONG_WEBHOOK_SECRET", "not-the-webhook-secret")
-        .env("BAMBOOHR_SECRET", BAMBOOHR_SECRET);
+        .env("BAMBOOHR_SECRET", BAMBOOHR_SECRET)
+        .env("HIBOB_SIGNING_SECRET", HIBOB_SIGNING_SECRET);
     if let Some(env) = &signing.secret_env {
         command.args(["--secret-env", env]);
     }
@@ -189,10 +197,15 @@ fn sign(event: &Path, signing: &Signing, out: &Path) {
     if signing.standard {
         command.arg("--standard");
     }
-    if signing.bamboohr {
-        command.arg("--bamboohr");
-        if signing.secret_env.is_none() {
-            command.args(["--secret-env", "BAMBOOHR_SECRET"]);
+    for (vendor, flag, secret) in [
+        (signing.bamboohr, "--bamboohr", "BAMBOOHR_SECRET"),
+        (signing.hibob, "--hibob", "HIBOB_SIGNING_SECRET"),
+    ] {
+        if vendor {
+            command.arg(flag);
+            if signing.secret_env.is_none() {
+                command.args(["--secret-env", secret]);
+            }
         }
     }
     if let Some(id) = &signing.id {
@@ -209,6 +222,30 @@ fn sign(event: &Path, signing: &Signing, out: &Path) {
         String::from_utf8_lossy(&output.stderr)
     );
     std::fs::write(out, output.stdout).unwrap();
+}
+
+/// HiBob's People API for the samples `events/hr-hibob-*.json`: Kai (joined,
+/// then left), Wei of direct-batch.json (moved to Platform), and an employee
+/// whose read always fails.
+fn hibob_people() -> FakeHiBob {
+    let hibob = FakeHiBob::start(HIBOB_SERVICE_USER.0, HIBOB_SERVICE_USER.1);
+    hibob.add(
+        "3332883884017713238",
+        serde_json::json!({"id": "3332883884017713238", "email": "kai.tanaka@example.com",
+            "firstName": "Kai", "surname": "Tanaka",
+            "work": {"department": "228341012", "employeeIdInCompany": "E-2001", "startDate": "2026-12-03"},
+            "internal": {"terminationDate": null},
+            "humanReadable": {"work": {"department": "Engineering"}}}),
+    );
+    hibob.add(
+        "3332883884017713239",
+        serde_json::json!({"id": "3332883884017713239", "email": "li.wei@example.com",
+            "firstName": "Wei", "surname": "Li",
+            "work": {"department": "228341013", "employeeIdInCompany": "E-1044", "startDate": "2026-11-02"},
+            "humanReadable": {"work": {"department": "Platform"}}}),
+    );
+    hibob.fail_for("3332883884017713999", 503);
+    hibob
 }
 
 fn statuses(results: &Value) -> Vec<String> {
@@ -290,8 +327,21 @@ async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
         .unwrap()
         .arn
         .unwrap();
+    let hibob_secret = serde_json::json!({"signingSecret": HIBOB_SIGNING_SECRET,
+        "serviceUserId": HIBOB_SERVICE_USER.0, "serviceUserToken": HIBOB_SERVICE_USER.1});
+    let hibob_secret_arn = aws_sdk_secretsmanager::Client::new(&world.sdk)
+        .create_secret()
+        .name("hibob-webhook")
+        .secret_string(hibob_secret.to_string())
+        .send()
+        .await
+        .unwrap()
+        .arn
+        .unwrap();
+    let hibob = hibob_people();
     let dir = std::env::temp_dir().join(format!("iam-onboarding-events-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    // JSON values are single-quoted: cargo lambda's env-file parser refuses a bare `{"`.
     let env_file = dir.join("function.env");
     std::fs::write(
         &env_file,
@@ -300,8 +350,10 @@ async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
              WEBHOOK_SECRET_ARN={}\nEVENTBRIDGE_SOURCE=com.example.hr\n\
              OFFBOARDING_SCHEDULE_GROUP=iam-onboarding-offboarding\n\
              OFFBOARDING_SCHEDULER_ROLE_ARN=arn:aws:iam::123456789012:role/iam-onboarding-scheduler\n\
-             SWEEP_MAX_ACTIONS=0\nIDEMPOTENCY_TABLE={TABLE}\nBAMBOOHR_SECRET_ARN={bamboohr_secret_arn}\n",
-            world.policy_arn, world.secret_arn
+             SWEEP_MAX_ACTIONS=0\nIDEMPOTENCY_TABLE={TABLE}\nBAMBOOHR_SECRET_ARN={bamboohr_secret_arn}\n\
+             HIBOB_SECRET_ARN={hibob_secret_arn}\nHIBOB_API_URL={}\n\
+             HR_GROUP_MAP='{{\"Platform\":[\"developers\"]}}'\n",
+            world.policy_arn, world.secret_arn, hibob.url
         ),
     )
     .unwrap();

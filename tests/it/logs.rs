@@ -14,7 +14,7 @@ use crate::webhook::{http, post_signed};
 use crate::world::{WEBHOOK_SECRET, World, invoke, invoke_as};
 
 #[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+pub struct Captured(pub Arc<Mutex<Vec<u8>>>);
 
 impl Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {

@@ -4,6 +4,7 @@
 mod ambiguous_input;
 mod deadline;
 mod events;
+mod hibob;
 mod lease;
 mod leavers;
 mod logs;

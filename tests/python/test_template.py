@@ -254,7 +254,7 @@ def test_a_malformed_custom_rule_fails_the_lint(tmp_path):
      '                  Unused: !Split\n                    - ","', "allowed groups"),
     ("any sender", "                    ses:FromAddress: !Ref SenderEmail\n",
      "                    ses:FromAddress: \"*\"\n", "ses:FromAddress"),
-    ("any secret", "                  - !Ref BambooHrSecret\n",
+    ("any secret", "                  - !Ref HiBobSecret\n",
      "                  - !Sub arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:*\n",
      "signing secrets only"),
     ("root user path", 'AllowedPattern: "^/([A-Za-z0-9_+=,.@-]+/)+$"', 'AllowedPattern: "^/.*$"',

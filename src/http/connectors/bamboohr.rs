@@ -99,7 +99,19 @@ impl Vendor for BambooHr {
         }
     }
 
-    fn records(&self, body: &Value) -> Result<Vec<VendorRecord>, FieldError> {
+    async fn records(
+        &self,
+        body: &Value,
+        _: &[SigningKey],
+    ) -> Result<Vec<VendorRecord>, Rejection> {
+        Self::parse(body).map_err(Rejection::InvalidField)
+    }
+}
+
+impl BambooHr {
+    /// The records of a field-based delivery `{"employees": [...]}` (1 to 100).
+    /// Errors: the body is not one; a bad employee is a record with a field error.
+    pub fn parse(body: &Value) -> Result<Vec<VendorRecord>, FieldError> {
         let employees = body
             .as_object()
             .and_then(|o| o.get("employees"))
@@ -347,8 +359,7 @@ mod tests {
     }
 
     fn intents(body: Value) -> Vec<Result<Intent, FieldError>> {
-        BambooHr
-            .records(&body)
+        BambooHr::parse(&body)
             .unwrap()
             .into_iter()
             .map(|r| r.intent)
@@ -434,12 +445,12 @@ mod tests {
             json!({"employees": "x"}),
         ] {
             assert_eq!(
-                BambooHr.records(&body).unwrap_err().field,
+                BambooHr::parse(&body).unwrap_err().field,
                 "employees",
                 "{body}"
             );
         }
         let many = json!({"employees": vec![json!({"id": "1", "action": "Deleted"}); 101]});
-        assert_eq!(BambooHr.records(&many).unwrap_err().field, "employees");
+        assert_eq!(BambooHr::parse(&many).unwrap_err().field, "employees");
     }
 }

@@ -1,27 +1,30 @@
 //! The `/hr` routes: one per vendor, and the same flow for each: method, body,
-//! the vendor's signature, JSON, the vendor's records, then each record run by
-//! the workflows (the direct contract's validation, the lease, masking), and one
-//! answer whose status tells the HR system whether to retry.
+//! the vendor's connection test, its signature, JSON, a repeated delivery, the
+//! vendor's records, then each record run by the workflows (the direct
+//! contract's validation, the lease, masking), and one answer whose status tells
+//! the HR system whether to retry.
 
+use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{Extension, State};
-use axum::http::{HeaderMap, Method, Uri, header};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use chrono::{NaiveDate, Utc};
 use lambda_runtime::Context;
 use serde_json::{Value, json};
-use tracing::{Instrument, info, info_span};
+use tracing::{Instrument, info, info_span, warn};
 
-use super::bamboohr::BambooHr;
 use super::record::{Intent, VendorRecord};
+use super::{BambooHr, HiBob};
+use crate::config::GroupMap;
 use crate::hr::FieldError;
 use crate::http::RawBody;
 use crate::http::webhook::{
-    Rejection, SigningKey, SigningKeys, for_sender, http_response, http_status, in_progress,
-    with_retry_after,
+    Claim, Deliveries, Outcome, Rejection, SigningKey, SigningKeys, for_sender, http_response,
+    http_status, in_progress, with_retry_after,
 };
 use crate::identity::ownership::unix_now;
 use crate::identity::{AccountContext, EmployeeResult, Status};
@@ -43,8 +46,15 @@ pub trait Vendor: Send + Sync + 'static {
     /// The variable naming the Secrets Manager secret of its signing key.
     const SECRET_VARIABLE: &'static str;
 
+    /// Whether `body` is the vendor's connection test, answered `200` before
+    /// anything else (it asks for nothing).
+    fn is_ping(&self, _body: &[u8]) -> bool {
+        false
+    }
+
     /// Checks the delivery's signature with `keys` at unix time `now`. Errors:
-    /// [`Rejection::VendorSignature`].
+    /// [`Rejection::VendorSignature`], or [`Rejection::SecretUnavailable`] when
+    /// the secret is not of the vendor's form.
     fn verify(
         &self,
         headers: &HeaderMap,
@@ -53,40 +63,74 @@ pub trait Vendor: Send + Sync + 'static {
         now: i64,
     ) -> Result<(), Rejection>;
 
-    /// The delivery's records, one per person. Errors: the body as a whole is
-    /// not the vendor's payload (field and reason).
-    fn records(&self, body: &Value) -> Result<Vec<VendorRecord>, FieldError>;
+    /// The id under which a repeat of this delivery is recognised (in the
+    /// idempotency table, with the body's hash), for vendors whose signature has
+    /// no timestamp; `None`: repeats converge by the workflows alone.
+    fn delivery_id(&self, _body: &Value) -> Option<String> {
+        None
+    }
+
+    /// The delivery's records, one per person; `keys` are the secret's versions
+    /// (for a call-back). Errors: the body is not the vendor's payload
+    /// ([`Rejection::InvalidField`]), or a call-back failed
+    /// ([`Rejection::HrSystemUnavailable`]).
+    fn records(
+        &self,
+        body: &Value,
+        keys: &[SigningKey],
+    ) -> impl Future<Output = Result<Vec<VendorRecord>, Rejection>> + Send;
 }
 
-/// What a vendor's route needs.
-pub struct ConnectorState<V> {
+/// What every vendor's route shares.
+#[derive(Clone)]
+pub struct Connectors {
+    /// The workflows each record runs with.
+    pub workflows: Arc<Workflows>,
+    /// Records of deliveries, for vendors with a [`Vendor::delivery_id`].
+    pub deliveries: Deliveries,
+    /// Allowed groups per department (`HR_GROUP_MAP`).
+    pub group_map: GroupMap,
+}
+
+/// One vendor's route state.
+struct ConnectorState<V> {
     vendor: V,
-    workflows: Arc<Workflows>,
     keys: SigningKeys,
+    shared: Connectors,
 }
 
-/// The `/hr` routes: `/hr/bamboohr`, and a JSON 404 for any other path.
-pub fn routes(workflows: Arc<Workflows>, bamboohr: SigningKeys) -> Router {
+/// The `/hr` routes: `/hr/bamboohr`, `/hr/hibob`, and a JSON 404 for any other
+/// path. Each vendor gets its keys (`BAMBOOHR_SECRET_ARN`, `HIBOB_SECRET_ARN`).
+pub fn routes(
+    shared: Connectors,
+    bamboohr: (BambooHr, SigningKeys),
+    hibob: (HiBob, SigningKeys),
+) -> Router {
     Router::new().nest(
         "/hr",
         Router::new()
-            .route(
-                &format!("/{}", BambooHr::NAME),
-                any(deliver::<BambooHr>).with_state(Arc::new(ConnectorState {
-                    vendor: BambooHr,
-                    workflows,
-                    keys: bamboohr,
-                })),
-            )
+            .route(&format!("/{}", BambooHr::NAME), route(&shared, bamboohr))
+            .route(&format!("/{}", HiBob::NAME), route(&shared, hibob))
             .fallback(not_found),
     )
+}
+
+fn route<V: Vendor>(
+    shared: &Connectors,
+    (vendor, keys): (V, SigningKeys),
+) -> axum::routing::MethodRouter {
+    any(deliver::<V>).with_state(Arc::new(ConnectorState {
+        vendor,
+        keys,
+        shared: shared.clone(),
+    }))
 }
 
 async fn not_found() -> Response {
     let body =
         json!({"error": {"code": "NotFound", "message": "no HR-system connector at this path"}});
     (
-        axum::http::StatusCode::NOT_FOUND,
+        StatusCode::NOT_FOUND,
         [(header::CONTENT_TYPE, "application/json")],
         body.to_string(),
     )
@@ -104,56 +148,88 @@ async fn deliver<V: Vendor>(
     let request_id = context.request_id.as_str();
     let account = AccountContext::from_function_arn(&context.invoked_function_arn);
     async {
-        let records = match accept(&state, &method, &headers, body).await {
-            Ok(records) => records,
+        let (body, payload) = match accept(&state, &method, &headers, body).await {
+            Ok(Accepted::Ping) => {
+                info!("connection test answered");
+                return http_response(200, json!({"requestId": request_id, "ping": true}));
+            }
+            Ok(Accepted::Delivery(body, payload)) => (body, payload),
             Err(rejection) => return rejection.response(request_id),
         };
-        let dry_run = is_dry_run(&uri, &headers);
-        let today = Utc::now().date_naive();
-        let mut answers = Vec::new();
-        let mut results = Vec::new();
-        for record in records {
-            let mut result = state
-                .act(record.intent, dry_run, today, &account, request_id)
-                .await;
-            for_sender(std::slice::from_mut(&mut result), "the change", request_id);
-            let mut answer = serde_json::to_value(&result).unwrap_or_default();
-            answer["hrId"] = json!(record.hr_id);
-            answers.push(answer);
-            results.push(result);
-        }
-        // BambooHR and HiBob retry a 5xx, not a 4xx: only what may succeed later is a 503.
-        let retry = results
-            .iter()
-            .any(|r| in_progress(r) || matches!(r.status, Status::Failed | Status::NotStarted));
-        let status = if retry { 503 } else { http_status(&results) };
-        info!(
-            status,
-            employees = results.len(),
-            "HR-system delivery answered"
-        );
-        let response = http_response(status, json!({"requestId": request_id, "results": answers}));
-        match retry {
-            true => with_retry_after(response, RETRY_AFTER_SECONDS),
-            false => response,
+        let Some(delivery) = state.vendor.delivery_id(&payload) else {
+            return state
+                .run(&payload, &uri, &headers, &account, request_id)
+                .await
+                .1;
+        };
+        match state
+            .shared
+            .deliveries
+            .claim(&delivery, &body, request_id)
+            .await
+        {
+            Ok(Claim::First) => {
+                let (outcome, response) = state
+                    .run(&payload, &uri, &headers, &account, request_id)
+                    .await;
+                if let Err(err) = state
+                    .shared
+                    .deliveries
+                    .finish(&delivery, &body, request_id, outcome.as_ref())
+                    .await
+                {
+                    warn!(aws_error = %err.code, "could not record the delivery's outcome");
+                }
+                response
+            }
+            Ok(Claim::Repeat(outcome)) => {
+                info!(
+                    status = outcome.status,
+                    "repeated delivery answered like the first"
+                );
+                let results: Vec<Value> = outcome
+                    .results
+                    .iter()
+                    .map(|status| json!({"status": status}))
+                    .collect();
+                http_response(
+                    outcome.status,
+                    json!({"requestId": request_id, "duplicate": true,
+                           "firstRequestId": outcome.request_id, "results": results}),
+                )
+            }
+            Ok(Claim::Running) => Rejection::DeliveryInProgress.response(request_id),
+            Err(err) => {
+                warn!(aws_error = %err.code, "could not claim the delivery");
+                Rejection::DeliveryRecordUnavailable.response(request_id)
+            }
         }
     }
     .instrument(info_span!("hr_connector", vendor = V::NAME))
     .await
 }
 
-/// The records of a POSTed, signed, well-formed delivery; anything else is a
-/// [`Rejection`] (nothing written).
+enum Accepted {
+    Ping,
+    /// The raw body and its JSON.
+    Delivery(Vec<u8>, Value),
+}
+
+/// A POSTed, signed, well-formed delivery (or the vendor's connection test);
+/// anything else is a [`Rejection`] (nothing written).
 async fn accept<V: Vendor>(
     state: &ConnectorState<V>,
     method: &Method,
     headers: &HeaderMap,
     body: Result<Vec<u8>, crate::http::BodyError>,
-) -> Result<Vec<VendorRecord>, Rejection> {
+) -> Result<Accepted, Rejection> {
     if method != Method::POST {
         return Err(Rejection::MethodNotAllowed);
     }
     let body = body.map_err(Rejection::Body)?;
+    if state.vendor.is_ping(&body) {
+        return Ok(Accepted::Ping);
+    }
     let now = unix_now();
     state
         .keys
@@ -170,10 +246,7 @@ async fn accept<V: Vendor>(
         })?
         .into_value()
         .map_err(Rejection::InvalidField)?;
-    state
-        .vendor
-        .records(&payload)
-        .map_err(Rejection::InvalidField)
+    Ok(Accepted::Delivery(body, payload))
 }
 
 fn is_dry_run(uri: &Uri, headers: &HeaderMap) -> bool {
@@ -188,10 +261,66 @@ fn is_dry_run(uri: &Uri, headers: &HeaderMap) -> bool {
     by_query || by_header
 }
 
-impl<V> ConnectorState<V> {
+impl<V: Vendor> ConnectorState<V> {
+    /// Reads and runs the delivery's records; the answer, and the outcome to keep
+    /// for a repeat when it is final (no employee failed, was busy or not started).
+    async fn run(
+        &self,
+        payload: &Value,
+        uri: &Uri,
+        headers: &HeaderMap,
+        account: &AccountContext,
+        request_id: &str,
+    ) -> (Option<Outcome>, Response) {
+        let keys = self.keys.current().await;
+        let records = match self.vendor.records(payload, &keys).await {
+            Ok(records) => records,
+            Err(rejection) => return (None, rejection.response(request_id)),
+        };
+        let dry_run = is_dry_run(uri, headers);
+        let today = Utc::now().date_naive();
+        let mut answers = Vec::new();
+        let mut results = Vec::new();
+        for record in records {
+            let mut result = self
+                .act(record.intent, dry_run, today, account, request_id)
+                .await;
+            for_sender(std::slice::from_mut(&mut result), "the change", request_id);
+            let mut answer = serde_json::to_value(&result).unwrap_or_default();
+            answer["hrId"] = json!(record.hr_id);
+            answers.push(answer);
+            results.push(result);
+        }
+        // HR systems retry a 5xx: only what may succeed later is a 503.
+        let retry = results
+            .iter()
+            .any(|r| in_progress(r) || matches!(r.status, Status::Failed | Status::NotStarted));
+        let status = if retry { 503 } else { http_status(&results) };
+        info!(
+            status,
+            employees = results.len(),
+            "HR-system delivery answered"
+        );
+        let outcome = (!retry).then(|| Outcome {
+            status,
+            results: results
+                .iter()
+                .map(|r| r.status.as_str().to_string())
+                .collect(),
+            request_id: request_id.to_string(),
+        });
+        let response = http_response(status, json!({"requestId": request_id, "results": answers}));
+        let response = match retry {
+            true => with_retry_after(response, RETRY_AFTER_SECONDS),
+            false => response,
+        };
+        (outcome, response)
+    }
+
     /// Runs one record: a joiner is onboarded once the hire date has come; a
     /// change updates the user, or onboards the joiner when there is no user yet;
-    /// a leaver is offboarded (a future `effectiveAt` is scheduled).
+    /// a leaver is offboarded (a future `effectiveAt` is scheduled). Groups follow
+    /// the department through `HR_GROUP_MAP`.
     async fn act(
         &self,
         intent: Result<Intent, FieldError>,
@@ -212,7 +341,7 @@ impl<V> ConnectorState<V> {
             Err(err) => EmployeeResult::rejected(&err),
             Ok(Intent::Defer { reason }) => EmployeeResult::deferred(&reason),
             Ok(Intent::Leave { leaver }) => {
-                self.run("offboard", leaver, dry_run, account, attempt)
+                self.run_one("offboard", leaver, dry_run, account, attempt)
                     .await
             }
             Ok(Intent::Join {
@@ -226,11 +355,12 @@ impl<V> ConnectorState<V> {
                 }
             },
             Ok(Intent::Change {
-                employee,
+                mut employee,
                 hire_date,
             }) => {
+                self.shared.group_map.apply(&mut employee);
                 let updated = self
-                    .run("update", employee.clone(), dry_run, account, attempt)
+                    .run_one("update", employee.clone(), dry_run, account, attempt)
                     .await;
                 if updated.status != Status::NotFound {
                     return updated;
@@ -254,15 +384,16 @@ impl<V> ConnectorState<V> {
         account: &AccountContext,
         attempt: &str,
     ) -> EmployeeResult {
+        self.shared.group_map.apply(&mut employee);
         if let Some(date) = hire_date {
             employee["hireDate"] = json!(date.to_string());
         }
-        self.run("onboard", employee, dry_run, account, attempt)
+        self.run_one("onboard", employee, dry_run, account, attempt)
             .await
     }
 
     /// Runs `action` for `employee` as the direct contract would.
-    async fn run(
+    async fn run_one(
         &self,
         action: &str,
         employee: Value,
@@ -274,10 +405,10 @@ impl<V> ConnectorState<V> {
         if dry_run {
             request["dryRun"] = json!(true);
         }
-        match self.workflows.parse_request(&request) {
+        match self.shared.workflows.parse_request(&request) {
             Err(err) => EmployeeResult::rejected(&err),
             Ok(parsed) => {
-                let results = self.workflows.run(parsed, account, attempt).await;
+                let results = self.shared.workflows.run(parsed, account, attempt).await;
                 results
                     .into_iter()
                     .next()

@@ -115,6 +115,17 @@ impl SigningKeys {
         }
     }
 
+    /// The keys as last read (after [`SigningKeys::check_with`] accepted a
+    /// request: the ones that verified it); empty before any read.
+    pub async fn current(&self) -> Vec<SigningKey> {
+        self.cache
+            .lock()
+            .await
+            .as_ref()
+            .map(|c| c.keys.clone())
+            .unwrap_or_default()
+    }
+
     async fn fetch(&self) -> Option<CachedKeys> {
         let Some(arn) = &self.secret_arn else {
             error!(

@@ -31,6 +31,8 @@ pub enum Rejection {
     },
     /// The signing secret cannot be read (the operator's problem, not the sender's).
     SecretUnavailable,
+    /// The HR system's own API did not answer a call-back (retryable, `Retry-After`).
+    HrSystemUnavailable(&'static str),
     /// The same Standard Webhooks delivery (`webhook-id`) is being processed by
     /// another invocation right now (retryable, `Retry-After`).
     DeliveryInProgress,
@@ -76,6 +78,7 @@ impl Rejection {
                 (500, "InternalError")
             }
             Rejection::DeliveryInProgress => (409, "DeliveryInProgress"),
+            Rejection::HrSystemUnavailable(_) => (503, "HrSystemUnavailable"),
             Rejection::InvalidJson(_) => (400, "InvalidJson"),
             Rejection::InvalidField(_) => (400, "InvalidField"),
         }
@@ -110,6 +113,10 @@ impl Rejection {
                 ),
                 None,
             ),
+            Rejection::HrSystemUnavailable(reason) => (
+                format!("{reason}; nothing was done, retry after {RETRY_AFTER_SECONDS} s"),
+                None,
+            ),
             Rejection::InvalidJson(message) => (message.clone(), None),
             Rejection::InvalidField(err) => (err.to_string(), Some(err.field.as_str())),
         };
@@ -129,7 +136,9 @@ impl Rejection {
                     .insert(header::ALLOW, HeaderValue::from_static("POST"));
                 response
             }
-            Rejection::DeliveryInProgress => with_retry_after(response, RETRY_AFTER_SECONDS),
+            Rejection::DeliveryInProgress | Rejection::HrSystemUnavailable(_) => {
+                with_retry_after(response, RETRY_AFTER_SECONDS)
+            }
             _ => response,
         }
     }

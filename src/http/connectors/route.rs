@@ -15,7 +15,7 @@ use axum::routing::any;
 use chrono::{NaiveDate, Utc};
 use lambda_runtime::Context;
 use serde_json::{Value, json};
-use tracing::{Instrument, info, info_span, warn};
+use tracing::{Instrument, info, info_span};
 
 use super::record::{Intent, VendorRecord};
 use super::{BambooHr, HiBob};
@@ -23,17 +23,14 @@ use crate::config::GroupMap;
 use crate::hr::FieldError;
 use crate::http::RawBody;
 use crate::http::webhook::{
-    Claim, Deliveries, Outcome, Rejection, SigningKey, SigningKeys, for_sender, http_response,
-    http_status, in_progress, with_retry_after,
+    Deliveries, Outcome, Rejection, SigningKey, SigningKeys, answer_once, for_sender,
+    http_response, http_status, in_progress, read_json, with_retry_after,
 };
 use crate::identity::ownership::unix_now;
 use crate::identity::{AccountContext, EmployeeResult, Status};
 use crate::lease::RETRY_AFTER_SECONDS;
-use crate::triggers::strict_json;
 use crate::workflows::Workflows;
 
-/// The UTF-8 byte-order mark, which a receiver may ignore (RFC 8259 §8.1).
-const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 /// The query flag (`?dryRun=true`) and header (`X-Onboarding-Dry-Run: true`)
 /// that make a delivery a dry run.
 const DRY_RUN_QUERY: &str = "dryRun";
@@ -162,48 +159,8 @@ async fn deliver<V: Vendor>(
                 .await
                 .1;
         };
-        match state
-            .shared
-            .deliveries
-            .claim(&delivery, &body, request_id)
-            .await
-        {
-            Ok(Claim::First) => {
-                let (outcome, response) = state
-                    .run(&payload, &uri, &headers, &account, request_id)
-                    .await;
-                if let Err(err) = state
-                    .shared
-                    .deliveries
-                    .finish(&delivery, &body, request_id, outcome.as_ref())
-                    .await
-                {
-                    warn!(aws_error = %err.code, "could not record the delivery's outcome");
-                }
-                response
-            }
-            Ok(Claim::Repeat(outcome)) => {
-                info!(
-                    status = outcome.status,
-                    "repeated delivery answered like the first"
-                );
-                let results: Vec<Value> = outcome
-                    .results
-                    .iter()
-                    .map(|status| json!({"status": status}))
-                    .collect();
-                http_response(
-                    outcome.status,
-                    json!({"requestId": request_id, "duplicate": true,
-                           "firstRequestId": outcome.request_id, "results": results}),
-                )
-            }
-            Ok(Claim::Running) => Rejection::DeliveryInProgress.response(request_id),
-            Err(err) => {
-                warn!(aws_error = %err.code, "could not claim the delivery");
-                Rejection::DeliveryRecordUnavailable.response(request_id)
-            }
-        }
+        let run = state.run(&payload, &uri, &headers, &account, request_id);
+        answer_once(&state.shared.deliveries, &delivery, &body, request_id, run).await
     }
     .instrument(info_span!("hr_connector", vendor = V::NAME))
     .await
@@ -235,17 +192,7 @@ async fn accept<V: Vendor>(
         .keys
         .check_with(|keys| state.vendor.verify(headers, &body, keys, now))
         .await?;
-    let json = body.strip_prefix(UTF8_BOM).unwrap_or(&body);
-    let payload = strict_json::from_slice(json)
-        .map_err(|err| {
-            Rejection::InvalidJson(format!(
-                "the body is not valid JSON (at line {} column {})",
-                err.line(),
-                err.column()
-            ))
-        })?
-        .into_value()
-        .map_err(Rejection::InvalidField)?;
+    let payload = read_json(&body)?;
     Ok(Accepted::Delivery(body, payload))
 }
 
@@ -301,14 +248,7 @@ impl<V: Vendor> ConnectorState<V> {
             employees = results.len(),
             "HR-system delivery answered"
         );
-        let outcome = (!retry).then(|| Outcome {
-            status,
-            results: results
-                .iter()
-                .map(|r| r.status.as_str().to_string())
-                .collect(),
-            request_id: request_id.to_string(),
-        });
+        let outcome = Outcome::if_final(status, &results, request_id);
         let response = http_response(status, json!({"requestId": request_id, "results": answers}));
         let response = match retry {
             true => with_retry_after(response, RETRY_AFTER_SECONDS),

@@ -23,6 +23,7 @@ use sha2::{Digest, Sha256};
 use crate::aws::AwsError;
 use crate::aws::dynamodb::Dynamo;
 use crate::identity::ownership::unix_now;
+use crate::identity::{EmployeeResult, Status};
 use crate::lease::LEASE_SECONDS;
 
 /// How long a delivery's outcome is kept, in seconds: 7 days, longer than
@@ -39,6 +40,30 @@ pub struct Outcome {
     pub results: Vec<String>,
     /// The Lambda request id of the delivery that ran, for the operator's logs.
     pub request_id: String,
+}
+
+impl Outcome {
+    /// The outcome of a delivery answered `status` with `results`, to keep for its
+    /// repeats, when it is final: no employee failed (or was busy) or was not
+    /// started, which must run again; and not every employee `not_found` or a
+    /// `conflict`: senders do not keep events in order, so a retry may find the
+    /// person once the hire is in.
+    pub fn if_final(status: u16, results: &[EmployeeResult], request_id: &str) -> Option<Self> {
+        let nothing_done = results
+            .iter()
+            .all(|r| matches!(r.status, Status::NotFound | Status::Conflict));
+        let finished = results
+            .iter()
+            .all(|r| !matches!(r.status, Status::Failed | Status::NotStarted));
+        (!nothing_done && finished).then(|| Self {
+            status,
+            results: results
+                .iter()
+                .map(|r| r.status.as_str().to_string())
+                .collect(),
+            request_id: request_id.to_string(),
+        })
+    }
 }
 
 /// What a delivery id means right now.

@@ -5,6 +5,8 @@ use axum::response::Response;
 use serde_json::{Value, json};
 use tracing::{info, warn};
 
+use std::future::Future;
+
 use super::deliveries::{Claim, Deliveries, Outcome};
 use super::events::standard_request;
 use super::{Rejection, SigningKeys, WebhookRequest, http_response, standard, with_retry_after};
@@ -104,11 +106,32 @@ pub async fn handle_webhook(
     info!(webhook_id = %delivery, "Standard Webhooks delivery");
     // Accepted, so the body was readable.
     let body = request.body.as_deref().unwrap_or_default();
-    match deliveries.claim(delivery, body, request_id).await {
+    answer_once(
+        deliveries,
+        delivery,
+        body,
+        request_id,
+        run(workflows, parsed, request_id, account),
+    )
+    .await
+}
+
+/// Answers delivery `id` of raw `body` once ([`super::deliveries`]): the first
+/// claim runs `run` and keeps its final outcome; a repeat is answered like the
+/// first without running (`"duplicate": true`); one still running elsewhere
+/// gets 409 with `Retry-After`; a table failure 500 (it could run twice otherwise).
+pub async fn answer_once(
+    deliveries: &Deliveries,
+    id: &str,
+    body: &[u8],
+    request_id: &str,
+    run: impl Future<Output = (Option<Outcome>, Response)>,
+) -> Response {
+    match deliveries.claim(id, body, request_id).await {
         Ok(Claim::First) => {
-            let (outcome, response) = run(workflows, parsed, request_id, account).await;
+            let (outcome, response) = run.await;
             if let Err(err) = deliveries
-                .finish(delivery, body, request_id, outcome.as_ref())
+                .finish(id, body, request_id, outcome.as_ref())
                 .await
             {
                 warn!(aws_error = %err.code, "could not record the delivery's outcome");
@@ -153,24 +176,7 @@ async fn run(
     let retry_later = results
         .iter()
         .any(|r| in_progress(r) || r.status == Status::NotStarted);
-    // Nothing was done for anyone (no user, or not this person's): senders do not
-    // keep events in order, so a retry may find the person once the hire is in.
-    let nothing_done = results
-        .iter()
-        .all(|r| matches!(r.status, Status::NotFound | Status::Conflict));
-    // Only a finished answer is kept for a repeat of the delivery: a failed or
-    // not started employee must run again.
-    let finished = results
-        .iter()
-        .all(|r| !matches!(r.status, Status::Failed | Status::NotStarted));
-    let outcome = (!nothing_done && finished).then(|| Outcome {
-        status,
-        results: results
-            .iter()
-            .map(|r| r.status.as_str().to_string())
-            .collect(),
-        request_id: request_id.to_string(),
-    });
+    let outcome = Outcome::if_final(status, &results, request_id);
     for_sender(&mut results, action.as_str(), request_id);
     info!(status, "webhook answered");
     let response = http_response(status, json!({"requestId": request_id, "results": results}));
@@ -194,19 +200,7 @@ async fn accept(
     }
     let body = request.body.as_ref().map_err(|e| Rejection::Body(*e))?;
     keys.check(request, body).await?;
-    // RFC 8259 §8.1: a receiver may ignore a leading byte-order mark (some .NET senders
-    // add one). The signature above covers the body as sent, mark included.
-    let json = body.strip_prefix(UTF8_BOM).unwrap_or(body);
-    let payload = strict_json::from_slice(json).map_err(|err| {
-        Rejection::InvalidJson(format!(
-            "the body is not valid JSON ({} at line {} column {})",
-            json_error_kind(&err),
-            err.line(),
-            err.column()
-        ))
-    })?;
-    // A duplicate key could mean one thing to the sender's parser and another to ours.
-    let payload = payload.into_value().map_err(Rejection::InvalidField)?;
+    let payload = read_json(body)?;
     if !standard::is_standard(request) {
         return workflows
             .parse_request(&payload)
@@ -223,6 +217,24 @@ async fn accept(
             None => err,
         })
     })
+}
+
+/// The JSON of a signed body. RFC 8259 §8.1: a receiver may ignore a leading
+/// byte-order mark (some .NET senders add one; the signature covers the body as
+/// sent, mark included). Errors: not JSON ([`Rejection::InvalidJson`], where),
+/// or a duplicate key, which could mean one thing to the sender's parser and
+/// another to ours ([`Rejection::InvalidField`]).
+pub fn read_json(body: &[u8]) -> Result<Value, Rejection> {
+    let json = body.strip_prefix(UTF8_BOM).unwrap_or(body);
+    let payload = strict_json::from_slice(json).map_err(|err| {
+        Rejection::InvalidJson(format!(
+            "the body is not valid JSON ({} at line {} column {})",
+            json_error_kind(&err),
+            err.line(),
+            err.column()
+        ))
+    })?;
+    payload.into_value().map_err(Rejection::InvalidField)
 }
 
 fn json_error_kind(err: &serde_json::Error) -> &'static str {

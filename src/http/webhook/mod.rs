@@ -14,7 +14,7 @@ mod signature;
 pub mod standard;
 
 pub use deliveries::{Claim, DELIVERY_TTL_SECONDS, Deliveries, Outcome, delivery_key};
-pub use endpoint::{for_sender, handle_webhook, http_status, in_progress};
+pub use endpoint::{answer_once, for_sender, handle_webhook, http_status, in_progress, read_json};
 pub use events::{CONNECTORS, Connector, EmployeeEvents, StandardBody, standard_request};
 pub use keys::SigningKeys;
 pub use rejection::{Rejection, http_response, with_retry_after};

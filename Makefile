@@ -1,5 +1,5 @@
 # Entry points; the README documents each. Every target installs what it needs.
-.PHONY: setup test demo bench
+.PHONY: setup test demo bench fuzz
 
 setup:
 	./scripts/setup.sh
@@ -12,3 +12,6 @@ demo:
 
 bench:
 	./scripts/bench.sh
+
+fuzz:
+	./scripts/fuzz.sh

@@ -65,7 +65,7 @@ struct RawRow {
 }
 
 /// The columns of [`RawRow`], which the header must have.
-const COLUMNS: [&str; 13] = [
+pub const COLUMNS: [&str; 13] = [
     "user",
     "arn",
     "user_creation_time",

@@ -170,6 +170,22 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    #[test]
+    fn a_number_reads_as_the_sender_wrote_it_and_writes_back_the_same() {
+        // Found by make fuzz (fuzz/regressions/strict_json/float-45e109): without
+        // serde_json's float_roundtrip, 45e109 read as 4.4999999999999996e110.
+        for text in ["45e109", "4410.5", "0.1", "1e-7", "1.7976931348623157e308"] {
+            let value = from_slice(text.as_bytes()).unwrap().into_value().unwrap();
+            let written = serde_json::to_string(&value).unwrap();
+            let again = from_slice(written.as_bytes())
+                .unwrap()
+                .into_value()
+                .unwrap();
+            assert_eq!(again, value, "{text} -> {written}");
+            assert_eq!(value.as_f64(), text.parse::<f64>().ok(), "{text}");
+        }
+    }
+
     fn duplicate(text: &str) -> Option<String> {
         from_slice(text.as_bytes())
             .unwrap()

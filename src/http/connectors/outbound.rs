@@ -3,6 +3,7 @@
 //! platform's root certificates (hyper-rustls). Every call is bounded by a
 //! timeout; bodies are read up to [`MAX_RESPONSE_BYTES`].
 
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use http_body_util::{BodyExt, Full, Limited};
@@ -24,15 +25,19 @@ pub enum OutboundError {
     /// The connection, TLS, or the request failed (the message says which).
     #[error("the request failed: {0}")]
     Transport(String),
-    /// The platform's root certificates could not be loaded at start-up.
+    /// The platform's root certificates could not be loaded (on first use).
     #[error("no TLS root certificates: {0}")]
     NoRoots(String),
 }
 
+type HttpsClient = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+
 /// An HTTP client for call-backs; clones share one connection pool.
 #[derive(Clone)]
 pub struct Outbound {
-    client: Result<Client<HttpsConnector<HttpConnector>, Full<Bytes>>, String>,
+    /// Built on the first call: loading the platform's root certificates takes
+    /// milliseconds that a cold start (make bench's init figure) should not pay.
+    client: Arc<OnceLock<Result<HttpsClient, String>>>,
     timeout: Duration,
 }
 
@@ -41,17 +46,29 @@ impl Outbound {
     /// platform's roots; plain `http://` too (the configuration allows it only
     /// for loopback).
     pub fn new(timeout: Duration) -> Self {
-        let client = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
-            .map(|builder| {
-                let https = builder.https_or_http().enable_http1().build();
-                Client::builder(TokioExecutor::new()).build(https)
-            })
-            .map_err(|err| err.to_string());
-        if let Err(err) = &client {
-            tracing::error!(error = %err, "no TLS root certificates: HR-system call-backs will fail");
+        Self {
+            client: Arc::new(OnceLock::new()),
+            timeout,
         }
-        Self { client, timeout }
+    }
+
+    fn client(&self) -> Result<&HttpsClient, OutboundError> {
+        self.client
+            .get_or_init(|| {
+                let client = hyper_rustls::HttpsConnectorBuilder::new()
+                    .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
+                    .map(|builder| {
+                        let https = builder.https_or_http().enable_http1().build();
+                        Client::builder(TokioExecutor::new()).build(https)
+                    })
+                    .map_err(|err| err.to_string());
+                if let Err(err) = &client {
+                    tracing::error!(error = %err, "no TLS root certificates: HR-system call-backs fail");
+                }
+                client
+            })
+            .as_ref()
+            .map_err(|e| OutboundError::NoRoots(e.clone()))
     }
 
     /// POSTs the JSON `body` to `url` with the `Authorization` header
@@ -63,10 +80,7 @@ impl Outbound {
         authorization: &str,
         body: &serde_json::Value,
     ) -> Result<(u16, Vec<u8>), OutboundError> {
-        let client = self
-            .client
-            .as_ref()
-            .map_err(|e| OutboundError::NoRoots(e.clone()))?;
+        let client = self.client()?;
         let request = hyper::Request::post(url)
             .header(hyper::header::CONTENT_TYPE, "application/json")
             .header(hyper::header::ACCEPT, "application/json")

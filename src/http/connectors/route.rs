@@ -259,8 +259,7 @@ impl<V: Vendor> ConnectorState<V> {
 
     /// Runs one record: a joiner is onboarded once the hire date has come; a
     /// change updates the user, or onboards the joiner when there is no user yet;
-    /// a leaver is offboarded (a future `effectiveAt` is scheduled). Groups follow
-    /// the department through `HR_GROUP_MAP`.
+    /// a leaver is offboarded (a future `effectiveAt` is scheduled).
     async fn act(
         &self,
         intent: Result<Intent, FieldError>,
@@ -295,10 +294,9 @@ impl<V: Vendor> ConnectorState<V> {
                 }
             },
             Ok(Intent::Change {
-                mut employee,
+                employee,
                 hire_date,
             }) => {
-                self.shared.group_map.apply(&mut employee);
                 let updated = self
                     .run_one("update", employee.clone(), dry_run, account, attempt)
                     .await;
@@ -324,7 +322,6 @@ impl<V: Vendor> ConnectorState<V> {
         account: &AccountContext,
         attempt: &str,
     ) -> EmployeeResult {
-        self.shared.group_map.apply(&mut employee);
         if let Some(date) = hire_date {
             employee["hireDate"] = json!(date.to_string());
         }
@@ -332,15 +329,17 @@ impl<V: Vendor> ConnectorState<V> {
             .await
     }
 
-    /// Runs `action` for `employee` as the direct contract would.
+    /// Runs `action` for `employee` as the direct contract would, its groups
+    /// following its department through `HR_GROUP_MAP` (a leaver has none).
     async fn run_one(
         &self,
         action: &str,
-        employee: Value,
+        mut employee: Value,
         dry_run: bool,
         account: &AccountContext,
         attempt: &str,
     ) -> EmployeeResult {
+        self.shared.group_map.apply(&mut employee);
         let mut request = json!({"action": action, "employee": employee});
         if dry_run {
             request["dryRun"] = json!(true);

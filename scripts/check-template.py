@@ -58,6 +58,7 @@ ROLE_ID = "OnboardingExecutionRole"
 SCHEDULE_GROUP_ID = "OffboardingScheduleGroup"
 SCHEDULER_ROLE_ID = "OffboardingSchedulerRole"
 SCHEDULER_POLICY_ID = "OffboardingSchedulerInvokePolicy"
+FUNCTION_URL_POLICY_ID = "ReadOwnFunctionUrlPolicy"
 FUNCTION_ID = "OnboardingFunction"
 POLICY_ID = "SelfManageCredentialsPolicy"
 SECRET_ID = "WebhookSecret"
@@ -147,6 +148,9 @@ EXPECTED_ENV = {
     "HR_GROUP_MAP",
     "EVENTBRIDGE_SOURCE",
     "PASSWORD_TTL_HOURS",
+    "PASSWORD_DELIVERY",
+    "REVEAL_BASE_URL",
+    "REVEAL_TTL_HOURS",
     "MFA_GRACE_DAYS",
     "MFA_REMINDER_EVERY_DAYS",
     "DELETE_AFTER_DAYS",
@@ -222,6 +226,9 @@ SAMPLE_FULL = {
     "NotifyTopicArn": f"arn:aws:sns:us-east-1:{ACCOUNT}:iam-hygiene",
     "SweepSchedule": "rate(1 day)",
     "PasswordTtlHours": "72",
+    "PasswordDelivery": "link",
+    "RevealBaseUrl": "https://onboarding.example.com",
+    "RevealTtlHours": "24",
     "MfaGraceDays": "7",
     "MfaReminderEveryDays": "3",
     "DeleteAfterDays": "30",
@@ -239,6 +246,7 @@ SAMPLE_MINIMAL = {
     "ReservedConcurrency": "0",
     "AlarmTopicArn": "",
     "NotifyTopicArn": "",
+    "RevealBaseUrl": "",
 }
 
 
@@ -562,10 +570,19 @@ def check_scheduler_role(cfn: dict) -> None:
             f"this account, got {trust}")
     require(set(props) <= {"AssumeRolePolicyDocument", "Description"},
             f"{SCHEDULER_ROLE_ID} must have no other properties (policies, boundary, path, name), got {sorted(props)}")
-    role_policies = [r for r, v in res.items() if v["Type"] == "AWS::IAM::RolePolicy"]
-    require(role_policies == [SCHEDULER_POLICY_ID],
-            f"no other identity policies may be added (AWS::IAM::RolePolicy): only {SCHEDULER_POLICY_ID}, "
-            f"found {role_policies}")
+    role_policies = sorted(r for r, v in res.items() if v["Type"] == "AWS::IAM::RolePolicy")
+    require(role_policies == sorted([SCHEDULER_POLICY_ID, FUNCTION_URL_POLICY_ID]),
+            f"no other identity policies may be added (AWS::IAM::RolePolicy): only {SCHEDULER_POLICY_ID} "
+            f"and {FUNCTION_URL_POLICY_ID}, found {role_policies}")
+    own = res[FUNCTION_URL_POLICY_ID]
+    require(own.get("Condition") == "ReadsOwnFunctionUrl"
+            and own["Properties"].get("RoleName") == {"Ref": ROLE_ID},
+            f"{FUNCTION_URL_POLICY_ID} must belong to {ROLE_ID}, only when it reads its own URL "
+            f"(Condition ReadsOwnFunctionUrl)")
+    want_own = [{"Sid": "ReadOwnFunctionUrl", "Effect": "Allow", "Action": "lambda:GetFunctionUrlConfig",
+                 "Resource": {"Fn::GetAtt": [FUNCTION_ID, "Arn"]}}]
+    got_own = own["Properties"]["PolicyDocument"]["Statement"]
+    require(got_own == want_own, f"{FUNCTION_URL_POLICY_ID} may only read {FUNCTION_ID}'s URL, got {got_own}")
     pol = res[SCHEDULER_POLICY_ID]["Properties"]
     require(pol.get("RoleName") == {"Ref": SCHEDULER_ROLE_ID},
             f"{SCHEDULER_POLICY_ID} must belong to {SCHEDULER_ROLE_ID}, got RoleName {pol.get('RoleName')}")
@@ -793,6 +810,9 @@ def check_parameters(sam: dict) -> None:
         "PermissionsBoundaryArn": (["", BOUNDARY], ["*", "arn:aws:iam::*:policy/*"]),
         "SesConfigurationSet": (["", "onboarding"], ["*", "a/b"]),
         "SesMaxSendRate": (["", "14", "0.5", "50"], ["fast", "-1", "1e3", "14/s"]),
+        "RevealBaseUrl": (["", "https://onboarding.example.com", "https://x.example/onboarding"],
+                          ["http://x.example", "https://x.example/?a=1", "https://x.example/#f", "https://a b"]),
+        "PasswordTtlHours": (["", "0", "72"], ["-1", "1.5", "x"]),
     }
     for name, (good, bad) in cases.items():
         pattern = params[name].get("AllowedPattern")
@@ -801,8 +821,11 @@ def check_parameters(sam: dict) -> None:
             require(re.fullmatch(pattern, v) is not None, f"parameter {name} must accept {v!r}")
         for v in bad:
             require(re.fullmatch(pattern, v) is None, f"parameter {name} must reject {v!r}")
+    require(params["PasswordDelivery"].get("Default") == "link"
+            and params["PasswordDelivery"].get("AllowedValues") == ["link", "email"],
+            "PasswordDelivery must allow link and email and default to link")
     for name in ("PermissionsBoundaryArn", "SesConfigurationSet", "SesMaxSendRate", "SigninUrl",
-                 "AllowedGroups"):
+                 "AllowedGroups", "RevealBaseUrl", "PasswordTtlHours"):
         require(params[name].get("Default") == "", f"optional parameter {name} must default to empty")
     require(params["UserPath"].get("Default") == "/employees/", "UserPath must default to /employees/")
 

@@ -1,6 +1,7 @@
 //! Configuration from the environment, checked once at start-up.
 
 mod group_map;
+mod reveal;
 mod sweep;
 
 pub use sweep::SweepSettings;
@@ -8,6 +9,7 @@ pub use sweep::SweepSettings;
 use std::time::Duration;
 
 pub use group_map::GroupMap;
+pub use reveal::{DEFAULT_REVEAL_TTL_HOURS, PasswordDelivery, RevealSettings};
 
 use crate::hr::{Email, GroupName, UserPath};
 
@@ -48,6 +50,9 @@ pub struct Config {
     pub offboarding_schedules: Option<ScheduleSettings>,
     /// The credential sweep's thresholds and rails (`PASSWORD_TTL_HOURS`, …; see [`SweepSettings`]).
     pub sweep: SweepSettings,
+    /// How the one-time password is delivered (`PASSWORD_DELIVERY`, `REVEAL_BASE_URL`,
+    /// `REVEAL_TTL_HOURS`; see [`RevealSettings`]).
+    pub reveal: RevealSettings,
     /// DynamoDB table of per-person leases and webhook delivery records
     /// (`IDEMPOTENCY_TABLE`); without it runs are not serialised (a local run).
     pub idempotency_table: Option<String>,
@@ -201,6 +206,8 @@ impl Config {
                 }
             },
         };
+        let offboarding_schedules = schedule_settings(&get)?;
+        let reveal = RevealSettings::from_lookup(&get, idempotency_table.as_deref())?;
         Ok(Self {
             self_manage_policy_arn,
             sender,
@@ -215,8 +222,9 @@ impl Config {
             hibob_api_url,
             hr_group_map,
             eventbridge_source: get("EVENTBRIDGE_SOURCE"),
-            offboarding_schedules: schedule_settings(&get)?,
-            sweep: SweepSettings::from_lookup(&get)?,
+            offboarding_schedules,
+            sweep: SweepSettings::from_lookup(&get, reveal.ttl_hours)?,
+            reveal,
             idempotency_table,
             ses_max_send_rate,
             call_timeout,
@@ -294,12 +302,13 @@ mod tests {
         move |name| map.get(name).cloned()
     }
 
-    const MINIMAL: [(&str, &str); 2] = [
+    const MINIMAL: [(&str, &str); 3] = [
         (
             "SELF_MANAGE_POLICY_ARN",
             "arn:aws:iam::123456789012:policy/SelfManage",
         ),
         ("SENDER_EMAIL", "it@example.com"),
+        ("PASSWORD_DELIVERY", "email"),
     ];
 
     #[test]

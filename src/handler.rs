@@ -14,6 +14,7 @@ use crate::http::webhook::{Deliveries, SigningKeys, WebhookState};
 use crate::http::{HrSystems, HttpEvent, router};
 use crate::hygiene::Sweeper;
 use crate::identity::AccountContext;
+use crate::reveal::PasswordHandover;
 use crate::triggers::sweep::{
     handle_scheduled_sweep, handle_sweep_request, is_schedule, is_sweep_request,
 };
@@ -36,6 +37,7 @@ impl App {
         keys: SigningKeys,
         deliveries: Deliveries,
         hr: HrSystems,
+        handover: PasswordHandover,
     ) -> Self {
         let workflows = Arc::new(workflows);
         let router = router(
@@ -45,6 +47,7 @@ impl App {
                 deliveries,
             },
             hr,
+            handover,
         );
         Self {
             workflows,

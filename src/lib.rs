@@ -6,7 +6,8 @@
 //! managed user (tags, statuses, results, steps, the one-time password, the
 //! rendered email, signing keys) and imports no other module; [`hr`] validates
 //! what HR sends; [`aws`] holds the adapters; [`config`], [`deadline`],
-//! [`lease`], [`batch`] and [`schedule`] are shared by the workflows
+//! [`lease`], [`batch`], [`schedule`] and [`reveal`] (how a password is handed
+//! over) are shared by the workflows
 //! ([`onboarding`], [`lifecycle`] for leavers and movers, [`hygiene`]), which
 //! never import one another; [`workflows`] runs each action with its workflow;
 //! [`triggers`] reads each kind of event; [`handler`] dispatches an invocation,
@@ -26,6 +27,7 @@ pub mod lease;
 pub mod lifecycle;
 pub mod logging;
 pub mod onboarding;
+pub mod reveal;
 pub mod schedule;
 pub mod triggers;
 pub mod workflows;
@@ -35,17 +37,19 @@ pub(crate) mod test_fixtures;
 
 use aws_types::SdkConfig;
 
+use crate::aws::function_url::FunctionUrl;
 use crate::aws::sdk::{iam_client, ses_client, with_call_timeout};
 use crate::aws::{
     dynamodb::Dynamo, iam::Iam, scheduler::Scheduler, secrets::Secrets, ses::Ses, sns::Sns,
 };
-use crate::config::Config;
+use crate::config::{Config, PasswordDelivery};
 use crate::handler::App;
 use crate::http::HrSystems;
 use crate::http::connectors::{HiBob, Outbound};
 use crate::http::webhook::{Deliveries, SigningKeys};
 use crate::hygiene::Sweeper;
 use crate::lease::Leases;
+use crate::reveal::PasswordHandover;
 use crate::workflows::Workflows;
 
 /// The composition root, used by `main` and the tests: one client per service,
@@ -89,6 +93,28 @@ pub fn build_app(sdk: &SdkConfig, config: Config) -> App {
     )
     .with_leases(leases.clone());
     let scheduler = Scheduler::new(aws_sdk_scheduler::Client::new(sdk));
-    let workflows = Workflows::new(iam, ses, scheduler, config).with_leases(leases);
-    App::new(workflows, sweeper, keys, Deliveries::new(table), hr)
+    let handover = match (&config.reveal.delivery, &table) {
+        (PasswordDelivery::Link, Some(table)) => PasswordHandover::link(
+            table.clone(),
+            config.reveal.base_url.clone(),
+            FunctionUrl::new(
+                aws_sdk_lambda::Client::new(sdk),
+                std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_default(),
+            ),
+            config.reveal.ttl_hours,
+        ),
+        // Config refuses `link` without a table.
+        _ => PasswordHandover::email(),
+    };
+    let workflows = Workflows::new(iam, ses, scheduler, config)
+        .with_leases(leases)
+        .with_password_handover(handover.clone());
+    App::new(
+        workflows,
+        sweeper,
+        keys,
+        Deliveries::new(table),
+        hr,
+        handover,
+    )
 }

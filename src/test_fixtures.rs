@@ -28,6 +28,7 @@ pub(crate) fn config(signin_url: Option<&str>) -> Config {
             "PERMISSIONS_BOUNDARY_ARN" => Some(BOUNDARY_ARN),
             "ALLOWED_GROUPS" => Some("developers,readers"),
             "SIGNIN_URL" => signin_url,
+            "PASSWORD_DELIVERY" => Some("email"),
             _ => None,
         }
         .map(str::to_string)

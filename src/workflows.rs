@@ -12,6 +12,7 @@ use crate::identity::{AccountContext, EmployeeResult};
 use crate::lease::Leases;
 use crate::lifecycle::{Offboarder, Resender, Updater};
 use crate::onboarding::Onboarder;
+use crate::reveal::PasswordHandover;
 use crate::schedule::PendingOffboardings;
 
 /// The workflows of a container, one per action.
@@ -35,6 +36,16 @@ impl Workflows {
             updater: Updater::new(iam.clone(), config.clone()).with_pending_offboardings(pending),
             resender: Resender::new(iam, ses, config.clone()),
             config,
+        }
+    }
+
+    /// The same workflows, onboarding and `resend` handing passwords over with
+    /// `handover` (`PASSWORD_DELIVERY`).
+    pub fn with_password_handover(self, handover: PasswordHandover) -> Self {
+        Self {
+            onboarder: self.onboarder.with_password_handover(handover.clone()),
+            resender: self.resender.with_password_handover(handover),
+            ..self
         }
     }
 

@@ -20,7 +20,7 @@ const EXPIRES_AT: &str = "expiresAt";
 /// What the holder recorded when it finished.
 const OUTCOME: &str = "outcome";
 /// DynamoDB's answer when a condition expression is false.
-const CONDITION_FAILED: &str = "ConditionalCheckFailedException";
+pub(super) const CONDITION_FAILED: &str = "ConditionalCheckFailedException";
 
 /// One item of the table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,15 +36,15 @@ pub struct Record {
 /// The DynamoDB adapter for one table.
 #[derive(Debug, Clone)]
 pub struct Dynamo {
-    client: Client,
-    table: String,
+    pub(super) client: Client,
+    pub(super) table: String,
 }
 
-fn s(value: &str) -> AttributeValue {
+pub(super) fn s(value: &str) -> AttributeValue {
     AttributeValue::S(value.to_string())
 }
 
-fn n(value: i64) -> AttributeValue {
+pub(super) fn n(value: i64) -> AttributeValue {
     AttributeValue::N(value.to_string())
 }
 

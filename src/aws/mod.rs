@@ -1,13 +1,16 @@
 //! Thin adapters over the AWS SDK clients: one method per call the workflow
-//! makes (IAM, SES, Secrets Manager, the DynamoDB idempotency table), SDK errors
+//! makes (IAM, SES, Secrets Manager, the DynamoDB idempotency table and its
+//! reveal records, Lambda's own Function URL), SDK errors
 //! mapped to [`AwsError`], IAM's transient conflicts retried;
 //! and the SDK configuration they share ([`sdk`]).
 
 pub mod account;
 pub mod dynamodb;
+pub mod function_url;
 pub mod iam;
 pub mod iam_hygiene;
 pub mod last_answer;
+pub mod reveals;
 pub mod scheduler;
 pub mod sdk;
 pub mod secrets;

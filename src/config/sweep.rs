@@ -7,7 +7,7 @@ use super::ConfigError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SweepSettings {
     /// A one-time password unused this many hours after it was set is removed
-    /// (`PASSWORD_TTL_HOURS`, default 72).
+    /// (`PASSWORD_TTL_HOURS`, default `REVEAL_TTL_HOURS`: the reveal link's window).
     pub password_ttl_hours: i64,
     /// Days after onboarding until a user who signed in without MFA is reminded
     /// (`MFA_GRACE_DAYS`, default 7).
@@ -32,7 +32,7 @@ pub struct SweepSettings {
 impl Default for SweepSettings {
     fn default() -> Self {
         Self {
-            password_ttl_hours: 72,
+            password_ttl_hours: super::DEFAULT_REVEAL_TTL_HOURS,
             mfa_grace_days: 7,
             mfa_reminder_every_days: 3,
             delete_after_days: 30,
@@ -45,11 +45,15 @@ impl Default for SweepSettings {
 }
 
 impl SweepSettings {
-    /// Reads the settings through `get` (trimmed, empty = unset).
+    /// Reads the settings through `get` (trimmed, empty = unset);
+    /// `PASSWORD_TTL_HOURS` defaults to `reveal_ttl_hours`.
     ///
     /// Errors: a number that is not a whole number in 0..=100000, a flag that
     /// is not `true`/`false`, a topic that is not an SNS ARN.
-    pub fn from_lookup(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+    pub fn from_lookup(
+        get: &dyn Fn(&str) -> Option<String>,
+        reveal_ttl_hours: i64,
+    ) -> Result<Self, ConfigError> {
         let defaults = Self::default();
         let number = |variable: &'static str, default: i64| -> Result<i64, ConfigError> {
             match get(variable) {
@@ -84,7 +88,7 @@ impl SweepSettings {
             });
         }
         Ok(Self {
-            password_ttl_hours: number("PASSWORD_TTL_HOURS", defaults.password_ttl_hours)?,
+            password_ttl_hours: number("PASSWORD_TTL_HOURS", reveal_ttl_hours)?,
             mfa_grace_days: number("MFA_GRACE_DAYS", defaults.mfa_grace_days)?,
             mfa_reminder_every_days: number(
                 "MFA_REMINDER_EVERY_DAYS",
@@ -108,17 +112,26 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        SweepSettings::from_lookup(&move |name| {
-            pairs
-                .iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-        })
+        SweepSettings::from_lookup(
+            &move |name| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.clone())
+            },
+            72,
+        )
     }
 
     #[test]
     fn defaults_and_overrides() {
-        assert_eq!(read(&[]).unwrap(), SweepSettings::default());
+        assert_eq!(
+            read(&[]).unwrap(),
+            SweepSettings {
+                password_ttl_hours: 72,
+                ..SweepSettings::default()
+            }
+        );
         let s = read(&[
             ("PASSWORD_TTL_HOURS", "0"),
             ("DELETE_AFTER_DAYS", "0"),

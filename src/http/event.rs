@@ -267,7 +267,8 @@ mod tests {
 
     use super::*;
     use crate::http::RawBody;
-    use crate::http::reserved;
+    use crate::http::{reserved, reveal};
+    use crate::reveal::PasswordHandover;
 
     /// A router that answers with what it was given.
     fn echo() -> Router {
@@ -283,7 +284,9 @@ mod tests {
                 "signature": signature, "body": body})
             .to_string()
         };
-        reserved::routes().merge(Router::new().fallback(echo))
+        reserved::routes()
+            .merge(reveal::routes(PasswordHandover::email()))
+            .merge(Router::new().fallback(echo))
     }
 
     async fn serve(event: Value) -> Value {

@@ -4,8 +4,9 @@
 use axum::Router;
 
 use super::connectors::{self, BambooHr, Connectors, HiBob};
-use super::reserved;
 use super::webhook::{self, SigningKeys, WebhookState};
+use super::{reserved, reveal};
+use crate::reveal::PasswordHandover;
 
 /// The HR-system connectors' own parts: each vendor's signing keys, HiBob's API.
 pub struct HrSystems {
@@ -17,15 +18,17 @@ pub struct HrSystems {
     pub group_map: crate::config::GroupMap,
 }
 
-/// The function's HTTP routes: the HR-system connectors (`/hr/`), the reserved
-/// prefixes (`/scim/v2/`, `/reveal/`), and the webhook for everything else.
-pub fn router(webhook: WebhookState, hr: HrSystems) -> Router {
+/// The function's HTTP routes: the HR-system connectors (`/hr/`), the reveal
+/// page (`/reveal/`), the reserved prefix (`/scim/v2/`), and the webhook for
+/// everything else.
+pub fn router(webhook: WebhookState, hr: HrSystems, handover: PasswordHandover) -> Router {
     let shared = Connectors {
         workflows: webhook.workflows.clone(),
         deliveries: webhook.deliveries.clone(),
         group_map: hr.group_map,
     };
     connectors::routes(shared, (BambooHr, hr.bamboohr), hr.hibob)
+        .merge(reveal::routes(handover))
         .merge(reserved::routes())
         .merge(webhook::routes(webhook))
 }

@@ -187,6 +187,8 @@ fn config(extra: &[(&str, &str)]) -> Config {
         ("ALLOWED_GROUPS", "developers,readers"),
         ("SIGNIN_URL", "https://corp.signin.aws.amazon.com/console"),
         ("NOTIFY_TOPIC_ARN", TOPIC),
+        ("PASSWORD_DELIVERY", "email"),
+        ("PASSWORD_TTL_HOURS", "72"),
     ];
     Config::from_lookup(|name| {
         extra

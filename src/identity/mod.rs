@@ -1,7 +1,7 @@
 //! The vocabulary of a managed user, shared by every workflow and adapter and
 //! importing none of them: the ownership and status tags, [`Status`] and
 //! [`EmployeeResult`], [`Step`], the AWS error, [`OneTimePassword`], the
-//! rendered email, the webhook [`SigningKey`] and input [`FieldError`]s.
+//! reveal link's sealing, the rendered email, the webhook [`SigningKey`] and input [`FieldError`]s.
 
 mod account;
 mod aws_error;
@@ -9,6 +9,7 @@ mod field_error;
 mod outcome;
 pub mod ownership;
 pub mod password;
+pub mod reveal_link;
 mod signing_key;
 mod step;
 mod user;
@@ -22,4 +23,4 @@ pub use password::{OneTimePassword, PasswordPolicy};
 pub use signing_key::{SigningKey, WHSEC_PREFIX};
 pub use step::Step;
 pub use user::ExistingUser;
-pub use welcome_email::{RenderedEmail, WelcomeEmail};
+pub use welcome_email::{Credential, RenderedEmail, WelcomeEmail};

@@ -28,6 +28,10 @@ pub enum Step {
     AttachPolicy,
     /// `AddUserToGroup`, once per group.
     AddToGroup,
+    /// `PutItem` of the sealed password under `reveal#<id>` (`PASSWORD_DELIVERY=link`).
+    StoreReveal,
+    /// `PutItem`s retiring the person's earlier reveal link (a resend or rehire).
+    RetireRevealLink,
     /// `SendEmail` with the welcome email.
     SendEmail,
     /// `TagUser` with `OnboardingStatus=complete`.
@@ -118,6 +122,8 @@ impl Step {
             Step::CreateLoginProfile => "create_login_profile",
             Step::AttachPolicy => "attach_policy",
             Step::AddToGroup => "add_to_group",
+            Step::StoreReveal => "store_reveal",
+            Step::RetireRevealLink => "retire_reveal_link",
             Step::SendEmail => "send_email",
             Step::MarkComplete => "mark_complete",
             Step::UndoLoginProfile => "undo_login_profile",
@@ -204,7 +210,7 @@ impl Step {
             Step::CheckMfaDevices => "ListMFADevices",
             Step::DeactivateAccessKey => "UpdateAccessKey",
             Step::PublishSummary => "Publish",
-            Step::AcquireLease => "PutItem",
+            Step::AcquireLease | Step::StoreReveal | Step::RetireRevealLink => "PutItem",
             Step::ReleaseLease => "DeleteItem",
         }
     }

@@ -6,7 +6,9 @@
 //! `complete` or `expired`, and, without `force`, only when `GetUser` says the
 //! password was never used. Then: `CreateLoginProfile` (or `UpdateLoginProfile`,
 //! which replaces the old password, so exactly one valid password exists) with
-//! reset required → `SendEmail` → `TagUser OnboardingStatus=complete`.
+//! reset required → with `PASSWORD_DELIVERY=link`, a new reveal link that
+//! retires the previous one ([`crate::reveal`]) → `SendEmail` →
+//! `TagUser OnboardingStatus=complete`.
 //! A failure after the password may have been set removes the login profile again
 //! and tags the user `expired` (no undelivered password works; a retry resends).
 
@@ -28,6 +30,7 @@ use crate::identity::password::OneTimePassword;
 use crate::identity::welcome_email::WelcomeEmail;
 use crate::identity::{AccountContext, EmployeeResult, ResultError, Status, Step};
 use crate::lease::Leases;
+use crate::reveal::PasswordHandover;
 
 /// Runs resend requests against IAM and SES. Build one per container.
 pub struct Resender {
@@ -36,6 +39,7 @@ pub struct Resender {
     config: Config,
     account: OnceCell<AccountSettings>,
     leases: Leases,
+    handover: PasswordHandover,
 }
 
 /// Why a user may not get a new password; `None` when it may.
@@ -75,7 +79,15 @@ impl Resender {
             config,
             account: OnceCell::new(),
             leases: Leases::new(None),
+            handover: PasswordHandover::email(),
         }
+    }
+
+    /// The same resender, handing the password over with `handover` (without
+    /// it, in the email itself).
+    pub fn with_password_handover(mut self, handover: PasswordHandover) -> Self {
+        self.handover = handover;
+        self
     }
 
     /// The same resender, taking each employee's lease first with `leases`.
@@ -168,7 +180,12 @@ impl Resender {
             .deliver(employee, &settings.signin_url, &password)
             .await;
         let message_id = match delivered {
-            Ok(id) => id,
+            Ok((id, warning)) => {
+                if let Some(warning) = warning {
+                    result.add_warning(&warning);
+                }
+                id
+            }
             Err((step, err)) => {
                 let note = self.undo(name).await;
                 return result.with_failure(step, &err, &note);
@@ -189,32 +206,35 @@ impl Resender {
         result
     }
 
-    /// Sets the one-time password and emails it; the SES message id.
+    /// Sets the one-time password, hands it over (a new link, or the email) and
+    /// emails it; the SES message id and a warning from the handover.
     async fn deliver(
         &self,
         employee: &Employee,
         signin_url: &str,
         password: &OneTimePassword,
-    ) -> Result<String, (Step, AwsError)> {
+    ) -> Result<(String, Option<String>), (Step, AwsError)> {
         let name = employee.username.as_str();
         Step::CreateLoginProfile
             .attempt(self.iam.set_one_time_password(name, password))
             .await?;
+        let prepared = self.handover.prepare(name, password, signin_url).await?;
         let email = WelcomeEmail {
             given_name: employee.given_name.as_deref(),
             username: name,
             signin_url,
-            password,
+            credential: prepared.credential(password),
         }
         .render();
-        Step::SendEmail
+        let message_id = Step::SendEmail
             .attempt(self.ses.send(
                 self.config.sender.as_str(),
                 employee.email.as_str(),
                 &email,
                 self.config.ses_configuration_set.as_deref(),
             ))
-            .await
+            .await?;
+        Ok((message_id, prepared.warning))
     }
 
     /// After a failure once the password may have been set: removes the login

@@ -27,6 +27,7 @@ use crate::identity::{
     AccountContext, EmployeeResult, OneTimePassword, ResultError, Status, Step, WelcomeEmail,
 };
 use crate::lease::Leases;
+use crate::reveal::PasswordHandover;
 use crate::schedule::PendingOffboardings;
 
 /// Appended to failures that leave a pending user behind.
@@ -44,6 +45,7 @@ pub struct Onboarder {
     config: Config,
     pending: PendingOffboardings,
     leases: Leases,
+    handover: PasswordHandover,
     account: OnceCell<AccountSettings>,
 }
 
@@ -56,8 +58,16 @@ impl Onboarder {
             config,
             pending: PendingOffboardings::default(),
             leases: Leases::new(None),
+            handover: PasswordHandover::email(),
             account: OnceCell::new(),
         }
+    }
+
+    /// The same onboarder, handing the password over with `handover` (without
+    /// it, in the email itself).
+    pub fn with_password_handover(mut self, handover: PasswordHandover) -> Self {
+        self.handover = handover;
+        self
     }
 
     /// The same onboarder, cancelling a rehired person's pending offboarding with
@@ -233,11 +243,21 @@ impl Onboarder {
             return EmployeeResult::failed(employee, failed_step, &err, &note);
         }
 
+        let prepared = match (self.handover)
+            .prepare(name, &password, &settings.signin_url)
+            .await
+        {
+            Ok(prepared) => prepared,
+            Err((failed_step, err)) => {
+                let note = self.abandon(name, true).await;
+                return EmployeeResult::failed(employee, failed_step, &err, &note);
+            }
+        };
         let email = WelcomeEmail {
             given_name: employee.given_name.as_deref(),
             username: name,
             signin_url: &settings.signin_url,
-            password: &password,
+            credential: prepared.credential(&password),
         }
         .render();
         let sent = Step::SendEmail
@@ -260,6 +280,9 @@ impl Onboarder {
         result.user_arn = Some(user_arn);
         result.email_message_id = Some(message_id);
         result.offboarding_cancelled = offboarding_cancelled;
+        if let Some(warning) = &prepared.warning {
+            result.add_warning(warning);
+        }
         let complete = marker_tags(STATUS_COMPLETE);
         if let Err(err) = Step::MarkComplete
             .run(self.iam.tag_user(name, &complete))

@@ -3,21 +3,18 @@
 //! `events/expected.json` and against the emulator's state.
 
 use std::collections::BTreeMap;
-use std::net::TcpStream;
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::Command;
 
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::leavers::{access_problems, give_credentials};
+use crate::watch::{ROOT, Watch, venv_tool};
 use crate::world::{SENDER, TABLE, WEBHOOK_SECRET, World};
+use test_support::FakeHiBob;
 use test_support::tag;
-use test_support::{FakeHiBob, free_port};
 
-const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// The BambooHR webhook's private key in the emulator's Secrets Manager.
 const BAMBOOHR_SECRET: &str = "bamboohr-private-key-for-the-samples";
 /// The HiBob webhook's signing secret and service user, in the emulator's
@@ -80,103 +77,6 @@ struct Signing {
     id: Option<String>,
     /// A second Standard Webhooks signature with the secret in this variable.
     also_secret_env: Option<String>,
-}
-
-fn venv_tool(name: &str) -> PathBuf {
-    let path = Path::new(ROOT).join(".venv/bin").join(name);
-    assert!(
-        path.is_file(),
-        "{} not found: run ./scripts/setup.sh (or `make test`)",
-        path.display()
-    );
-    path
-}
-
-/// `PATH` with the project's venv first, so `cargo lambda` finds cargo-lambda.
-fn path_with_venv() -> String {
-    format!(
-        "{}:{}",
-        venv_tool("cargo-lambda").parent().unwrap().display(),
-        std::env::var("PATH").unwrap_or_default()
-    )
-}
-
-/// `cargo lambda watch` in its own process group, killed with its children on drop.
-struct Watch {
-    child: Child,
-    port: u16,
-}
-
-impl Watch {
-    fn start(world: &World, env_file: &Path) -> Self {
-        let port = free_port();
-        let child = Command::new("cargo")
-            .args([
-                "lambda",
-                "watch",
-                "--invoke-address",
-                "127.0.0.1",
-                "--invoke-port",
-                &port.to_string(),
-            ])
-            .arg("--env-file")
-            .arg(env_file)
-            .current_dir(ROOT)
-            .env("PATH", path_with_venv())
-            .env("AWS_ENDPOINT_URL", &world.moto.endpoint)
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env_remove("AWS_PROFILE")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .expect("cargo lambda watch starts");
-        let watch = Self { child, port };
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "cargo lambda watch did not listen on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        watch
-    }
-
-    fn invoke(&self, data_file: &Path) -> Output {
-        Command::new("cargo")
-            .args([
-                "lambda",
-                "invoke",
-                "iam-onboarding",
-                "--invoke-address",
-                "127.0.0.1",
-            ])
-            .args([
-                "--invoke-port",
-                &self.port.to_string(),
-                "--output-format",
-                "json",
-                "--data-file",
-            ])
-            .arg(data_file)
-            .current_dir(ROOT)
-            .env("PATH", path_with_venv())
-            .output()
-            .expect("cargo lambda invoke runs")
-    }
-}
-
-impl Drop for Watch {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", "--", &format!("-{}", self.child.id())])
-            .status();
-        let _ = self.child.wait();
-    }
 }
 
 fn sign(event: &Path, signing: &Signing, out: &Path) {
@@ -352,7 +252,8 @@ async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
              OFFBOARDING_SCHEDULER_ROLE_ARN=arn:aws:iam::123456789012:role/iam-onboarding-scheduler\n\
              SWEEP_MAX_ACTIONS=0\nIDEMPOTENCY_TABLE={TABLE}\nBAMBOOHR_SECRET_ARN={bamboohr_secret_arn}\n\
              HIBOB_SECRET_ARN={hibob_secret_arn}\nHIBOB_API_URL={}\n\
-             HR_GROUP_MAP='{{\"Platform\":[\"developers\"]}}'\n",
+             HR_GROUP_MAP='{{\"Platform\":[\"developers\"]}}'\n\
+             PASSWORD_DELIVERY=email\n",
             world.policy_arn, world.secret_arn, hibob.url
         ),
     )

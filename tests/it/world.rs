@@ -94,6 +94,8 @@ impl World {
             ("WEBHOOK_SECRET_ARN", self.secret_arn.as_str()),
             ("EVENTBRIDGE_SOURCE", "com.example.hr"),
             ("IDEMPOTENCY_TABLE", TABLE),
+            // Most tests read the password from the email; tests/it/reveal.rs uses links.
+            ("PASSWORD_DELIVERY", "email"),
             // moto's GetSendQuota answers the sandbox's 1/s: tests send at a production-like
             // rate. The GetSendQuota path runs in the samples (tests/it/events.rs).
             ("SES_MAX_SEND_RATE", "50"),

@@ -275,9 +275,21 @@ def test_a_malformed_custom_rule_fails_the_lint(tmp_path):
      "          PolicyDocument:\n            Version: \"2012-10-17\"\n            Statement:\n"
      "              - Effect: Allow\n                Action: lambda:InvokeFunction\n"
      "                Resource: \"*\"\n", "must have no other properties"),
-    ("scheduler role invokes any function", "            Resource: !GetAtt OnboardingFunction.Arn\n",
+    ("scheduler role invokes any function",
+     "            Action: lambda:InvokeFunction\n            Resource: !GetAtt OnboardingFunction.Arn\n",
+     "            Action: lambda:InvokeFunction\n"
      "            Resource: !Sub arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:*\n",
      "may only invoke OnboardingFunction"),
+    ("function reads any function's URL",
+     "            Action: lambda:GetFunctionUrlConfig\n            Resource: !GetAtt OnboardingFunction.Arn\n",
+     "            Action: lambda:GetFunctionUrlConfig\n"
+     "            Resource: !Sub arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:*\n",
+     "may only read OnboardingFunction's URL"),
+    ("function may change its URL", "            Action: lambda:GetFunctionUrlConfig\n",
+     "            Action: [lambda:GetFunctionUrlConfig, lambda:UpdateFunctionUrlConfig]\n",
+     "may only read OnboardingFunction's URL"),
+    ("URL policy without its condition", "    Condition: ReadsOwnFunctionUrl\n", "",
+     "only when it reads its own URL"),
     ("scheduler role does more", "            Action: lambda:InvokeFunction\n",
      "            Action: [lambda:InvokeFunction, lambda:UpdateFunctionCode]\n", "may only invoke OnboardingFunction"),
     ("extra AWS::IAM::RolePolicy", FUNCTION,

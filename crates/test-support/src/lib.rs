@@ -194,6 +194,18 @@ pub struct SentEmail {
 }
 
 impl SentEmail {
+    /// The reveal link (`…/reveal/<id>#<secret>`) of a `PASSWORD_DELIVERY=link`
+    /// email's HTML part, unescaped; `None` when it has none.
+    pub fn reveal_link(&self) -> Option<String> {
+        let marker = "<a href=\"";
+        self.html.match_indices(marker).find_map(|(at, _)| {
+            let start = at + marker.len();
+            let end = start + self.html[start..].find('"')?;
+            let href = self.html[start..end].replace("&amp;", "&");
+            href.contains("/reveal/").then_some(href)
+        })
+    }
+
     /// The one-time password shown in the HTML part, unescaped.
     pub fn password(&self) -> String {
         let marker = "One-time password</td><td><code>";

@@ -1,0 +1,5 @@
+//! The one-time reveal page and its API (`/reveal/`, issue 22).
+
+mod route;
+
+pub use route::{REVEAL_CSP, REVEAL_MAX_BODY_BYTES, routes};

@@ -205,7 +205,45 @@ fn origin_of(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use aws_sdk_lambda::operation::get_function_url_config::GetFunctionUrlConfigOutput;
+    use aws_sdk_lambda::types::FunctionUrlAuthType;
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
     use super::*;
+
+    #[tokio::test]
+    async fn without_a_base_url_the_function_reads_its_own_url_once() {
+        let read = mock!(aws_sdk_lambda::Client::get_function_url_config)
+            .match_requests(|r| r.function_name() == Some("iam-onboarding-fn"))
+            .then_output(|| {
+                GetFunctionUrlConfigOutput::builder()
+                    .function_url("https://abc123.lambda-url.eu-west-1.on.aws/")
+                    .function_arn(
+                        "arn:aws:lambda:eu-west-1:123456789012:function:iam-onboarding-fn",
+                    )
+                    .auth_type(FunctionUrlAuthType::None)
+                    .creation_time("2026-12-01T00:00:00Z")
+                    .last_modified_time("2026-12-01T00:00:00Z")
+                    .build()
+                    .unwrap()
+            });
+        let lambda = mock_client!(aws_sdk_lambda, RuleMode::MatchAny, [&read]);
+        let table = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, []);
+        let handover = PasswordHandover::link(
+            Dynamo::new(table, "t"),
+            None,
+            FunctionUrl::new(lambda, "iam-onboarding-fn"),
+            24,
+        );
+        for _ in 0..3 {
+            assert_eq!(
+                handover.origin().await.unwrap().unwrap(),
+                "https://abc123.lambda-url.eu-west-1.on.aws"
+            );
+        }
+        assert_eq!(read.num_calls(), 1);
+        assert!(PasswordHandover::email().origin().await.is_none());
+    }
 
     #[test]
     fn the_origin_is_scheme_and_authority() {

@@ -350,6 +350,18 @@ mod tests {
         assert!(shown.contains("jane.doe"));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn no_input_makes_the_parsers_panic(text in "\\PC{0,64}", bytes in proptest::collection::vec(0u8..=255, 0..64)) {
+            let _ = RevealId::parse(&text);
+            let _ = RevealSecret::parse(&text);
+            let _ = proof_hash(&text);
+            let id = RevealId::parse("AAAAAAAAAAAAAAAAAAAAAA").unwrap();
+            let secret = RevealSecret([1u8; 32]);
+            proptest::prop_assert_eq!(open(&id, &secret, &bytes, &bytes), None);
+        }
+    }
+
     /// RFC 5869 by hand (Python's hmac, HKDF-Extract then one Expand block).
     #[test]
     fn the_proof_matches_an_independent_hkdf() {

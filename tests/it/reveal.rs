@@ -397,3 +397,40 @@ async fn with_email_delivery_the_reveal_routes_are_not_found() {
         assert_eq!(headers["cache-control"], "no-store");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reveal_record_that_cannot_be_stored_leaves_no_password_and_sends_nothing() {
+    let world = World::new().await;
+    let proxy = test_support::DelayProxy::start(&world.moto.endpoint, std::time::Duration::ZERO);
+    let app = iam_onboarding::build_app(
+        &test_support::sdk_config(&proxy.endpoint).await,
+        world.config(&[("PASSWORD_DELIVERY", "link"), ("REVEAL_BASE_URL", BASE)]),
+    );
+    // Only the reveal record's PutItem carries a ciphertext; every SDK attempt fails.
+    proxy.answer_error("ciphertext", 3, 500, "InternalServerError", "injected");
+    let jane = json!({"email": "jane.doe@example.com", "employeeId": "E-1042"});
+    let response = invoke(&app, json!({"employee": jane})).await.unwrap();
+    let result = &response["results"][0];
+    assert_eq!(result["status"], "failed", "{response}");
+    assert_eq!(result["error"]["step"], "store_reveal", "{response}");
+    let user = world.moto.user("jane.doe").expect("the pending user stays");
+    assert!(
+        user["password"].is_null(),
+        "an undelivered password still works: {user}"
+    );
+    assert!(
+        world.moto.emails().is_empty(),
+        "an email went out without a stored link"
+    );
+
+    // The retry completes it with a link that works.
+    let retried = invoke(&app, json!({"employee": jane})).await.unwrap();
+    assert_eq!(retried["results"][0]["status"], "created", "{retried}");
+    let (id, secret) = parts(&link_of(&world, "jane.doe@example.com"));
+    let (status, _, _) = answer(
+        &app,
+        post(&id, BASE, "application/json", &proof_body(&id, &secret)),
+    )
+    .await;
+    assert_eq!(status, 200);
+}

@@ -283,6 +283,15 @@ async fn consume(
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        #[test]
+        fn no_path_segment_makes_the_id_reader_panic(segment in "\\PC{0,80}") {
+            if let Some(id) = id_of(&segment) {
+                proptest::prop_assert!(segment.starts_with(id.as_str()));
+            }
+        }
+    }
+
     #[test]
     fn an_id_may_be_followed_only_by_a_key_a_gateway_moved_into_the_path() {
         let id = "AAAAAAAAAAAAAAAAAAAAAA";

@@ -111,7 +111,11 @@ impl PasswordHandover {
                 warning: None,
             });
         };
-        let base = Step::StoreReveal.attempt(links.base_url()).await?;
+        // A configured base is at hand; the own URL is one bounded SDK call, once.
+        let base = links
+            .base_url()
+            .await
+            .map_err(|err| (Step::StoreReveal, err))?;
         let (id, secret, sealed) = {
             let rng = &mut rand::rng();
             let (id, secret) = (RevealId::generate(rng), RevealSecret::generate(rng));

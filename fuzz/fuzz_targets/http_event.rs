@@ -2,7 +2,7 @@
 //! without AWS): bytes → strict JSON payload → `http::HttpEvent::is_http`; an HTTP
 //! event → `HttpEvent::from_event` → `HttpEvent::serve` (the conversion into an
 //! `http::Request` and back into the origin's response) through the reserved routes
-//! (`http::reserved::routes`) and, for every other path, a stand-in for the webhook
+//! (`http::reserved::routes`), the reveal routes (`http::reveal::routes`, links off) and, for every other path, a stand-in for the webhook
 //! route that reads the request as `webhook::WebhookRequest`, checks its signature
 //! headers the way `SigningKeys::check` does (`is_standard`, `verify_standard` or
 //! `verify`) with the key `FUZZ_SECRET` and parses an accepted body as
@@ -25,7 +25,8 @@ use iam_onboarding::http::webhook::{
     SIGNATURE_HEADER, SigningKey, TIMESTAMP_HEADER, WebhookRequest, standard, standard_request,
     verify, verify_standard,
 };
-use iam_onboarding::http::{HttpEvent, RawBody, reserved};
+use iam_onboarding::http::{HttpEvent, RawBody, reserved, reveal};
+use iam_onboarding::reveal::PasswordHandover;
 use iam_onboarding::triggers::event_request::event_request;
 use iam_onboarding::triggers::sweep::{is_schedule, is_sweep_request, parse_sweep_request};
 use iam_onboarding::triggers::{EMPLOYEE_HIRED, EMPLOYEE_TERMINATED, EMPLOYEE_UPDATED};
@@ -51,8 +52,11 @@ static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
         .expect("a runtime")
 });
 
-static ROUTER: LazyLock<Router> =
-    LazyLock::new(|| reserved::routes().merge(Router::new().fallback(webhook)));
+static ROUTER: LazyLock<Router> = LazyLock::new(|| {
+    reserved::routes()
+        .merge(reveal::routes(PasswordHandover::email()))
+        .merge(Router::new().fallback(webhook))
+});
 
 fuzz_target!(|data: &[u8]| {
     let Ok(parsed) = strict_json::from_slice(data) else {

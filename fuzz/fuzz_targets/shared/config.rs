@@ -14,6 +14,7 @@ pub static CONFIG: LazyLock<Config> = LazyLock::new(|| {
             "USER_PATH" => Some("/employees/"),
             "PERMISSIONS_BOUNDARY_ARN" => Some("arn:aws:iam::123456789012:policy/EmployeeBoundary"),
             "ALLOWED_GROUPS" => Some("developers,readers"),
+            "PASSWORD_DELIVERY" => Some("email"),
             _ => None,
         }
         .map(str::to_string)

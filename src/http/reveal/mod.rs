@@ -2,4 +2,4 @@
 
 mod route;
 
-pub use route::{REVEAL_CSP, REVEAL_MAX_BODY_BYTES, routes};
+pub use route::{REVEAL_CSP, REVEAL_MAX_BODY_BYTES, id_of, routes};

@@ -130,7 +130,7 @@ fn error(status: StatusCode, error: &str, detail: &str) -> Response {
 /// The id at the start of a path segment, when what follows it is nothing or
 /// a key a gateway moved into the path (`#`, `%23`, `%2523`, any case).
 /// `segment` is the raw (still percent-encoded) segment.
-fn id_of(segment: &str) -> Option<RevealId> {
+pub fn id_of(segment: &str) -> Option<RevealId> {
     let id = RevealId::parse(segment.get(..ID_LENGTH)?)?;
     let rest = segment[ID_LENGTH..].to_ascii_lowercase();
     (rest.is_empty() || rest.starts_with("%23") || rest.starts_with("%2523")).then_some(id)

@@ -66,6 +66,7 @@ BAMBOOHR_SECRET_ID = "BambooHrSecret"
 HIBOB_SECRET_ID = "HiBobSecret"
 LOG_GROUP_ID = "OnboardingLogGroup"
 DLQ_ID = "OnboardingDeadLetterQueue"
+QUEUE_ID = "OnboardingQueue"
 TABLE_ID = "IdempotencyTable"
 MARKER_KEY, MARKER_VALUE = "ManagedBy", "iam-onboarding"
 
@@ -126,6 +127,9 @@ EXPECTED_ACTIONS = {
     "logs:CreateLogStream",
     "logs:PutLogEvents",
     "sqs:SendMessage",
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
     "dynamodb:PutItem",
     "dynamodb:GetItem",
     "dynamodb:DeleteItem",
@@ -151,6 +155,8 @@ EXPECTED_ENV = {
     "PASSWORD_DELIVERY",
     "REVEAL_BASE_URL",
     "REVEAL_TTL_HOURS",
+    "IAM_WRITE_RATE",
+    "IAM_WRITERS",
     "MFA_GRACE_DAYS",
     "MFA_REMINDER_EVERY_DAYS",
     "DELETE_AFTER_DAYS",
@@ -185,6 +191,11 @@ SAMPLE_RESOURCES = {
         "Ref": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/iam-onboarding-OnboardingDeadLetterQueue-EXAMPLE",
         "Arn": f"arn:aws:sqs:us-east-1:{ACCOUNT}:iam-onboarding-OnboardingDeadLetterQueue-EXAMPLE",
         "QueueName": "iam-onboarding-OnboardingDeadLetterQueue-EXAMPLE",
+    },
+    QUEUE_ID: {
+        "Ref": f"https://sqs.us-east-1.amazonaws.com/{ACCOUNT}/iam-onboarding-OnboardingQueue-EXAMPLE",
+        "Arn": f"arn:aws:sqs:us-east-1:{ACCOUNT}:iam-onboarding-OnboardingQueue-EXAMPLE",
+        "QueueName": "iam-onboarding-OnboardingQueue-EXAMPLE",
     },
     TABLE_ID: {
         "Ref": "iam-onboarding-IdempotencyTable-EXAMPLE",
@@ -755,6 +766,10 @@ def check_role_resolved(cfn: dict, params: dict) -> None:
                 f"{a} must be on the function's own log group only")
     require(only(stmts, "sqs:SendMessage")["Resource"] == SAMPLE_RESOURCES[DLQ_ID]["Arn"],
             "sqs:SendMessage must be on the dead-letter queue only")
+    for a in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"):
+        st = only(stmts, a)
+        require(st["Resource"] == SAMPLE_RESOURCES[QUEUE_ID]["Arn"] and not cond(st),
+                f"{a} must be on the bulk queue only, got {st['Resource']}")
     for a in ("dynamodb:PutItem", "dynamodb:GetItem", "dynamodb:DeleteItem"):
         require(only(stmts, a)["Resource"] == SAMPLE_RESOURCES[TABLE_ID]["Arn"],
                 f"{a} must be on the idempotency table only")

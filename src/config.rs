@@ -59,11 +59,21 @@ pub struct Config {
     /// Emails per second SES accepts from this account (`SES_MAX_SEND_RATE`, a
     /// positive number); without it the account's `MaxSendRate` (`GetSendQuota`).
     pub ses_max_send_rate: Option<f64>,
+    /// IAM write calls per second for the whole account (`IAM_WRITE_RATE`, a
+    /// positive number, default [`DEFAULT_IAM_WRITE_RATE`]).
+    pub iam_write_rate: f64,
+    /// How many containers share [`Config::iam_write_rate`] (`IAM_WRITERS`, 1 to
+    /// 1000, default 1; the stack sets the bulk queue's maximum concurrency).
+    pub iam_writers: u32,
     /// Longest one AWS call may take, SDK retries included (`AWS_CALL_TIMEOUT_MS`,
     /// 50 to 30000, default 3000): the SDK's operation timeout (attempts time out
     /// at half of it), and the unit of the deadline's budget ([`crate::deadline`]).
     pub call_timeout: Duration,
 }
+
+/// Default of `IAM_WRITE_RATE`: IAM write calls per second for the account
+/// (AWS does not publish IAM's throttling buckets; conservative).
+pub const DEFAULT_IAM_WRITE_RATE: f64 = 5.0;
 
 /// Default of `HIBOB_API_URL`: HiBob's production API.
 pub const DEFAULT_HIBOB_API_URL: &str = "https://api.hibob.com";
@@ -91,6 +101,12 @@ pub struct ConfigError {
 }
 
 impl Config {
+    /// This container's share of the account's IAM write rate:
+    /// `IAM_WRITE_RATE / IAM_WRITERS` calls per second (docs/bulk-onboarding.md).
+    pub fn iam_writes_per_second(&self) -> f64 {
+        self.iam_write_rate / f64::from(self.iam_writers)
+    }
+
     /// Whether `group` (a name as IAM returns it) is one of `ALLOWED_GROUPS`
     /// (group names are case-insensitive in IAM).
     pub fn is_allowed_group(&self, group: &str) -> bool {
@@ -194,6 +210,30 @@ impl Config {
                 )),
             })
             .transpose()?;
+        let iam_write_rate = match get("IAM_WRITE_RATE") {
+            None => DEFAULT_IAM_WRITE_RATE,
+            Some(rate) => match rate.parse::<f64>() {
+                Ok(rate) if rate.is_finite() && rate > 0.0 => rate,
+                _ => {
+                    return Err(fail(
+                        "IAM_WRITE_RATE",
+                        "must be a positive number of IAM write calls per second".into(),
+                    ));
+                }
+            },
+        };
+        let iam_writers = match get("IAM_WRITERS") {
+            None => 1,
+            Some(n) => match n.parse::<u32>() {
+                Ok(n @ 1..=1000) => n,
+                _ => {
+                    return Err(fail(
+                        "IAM_WRITERS",
+                        "must be a whole number of containers from 1 to 1000".into(),
+                    ));
+                }
+            },
+        };
         let call_timeout = match get("AWS_CALL_TIMEOUT_MS") {
             None => DEFAULT_CALL_TIMEOUT,
             Some(ms) => match ms.parse::<u64>() {
@@ -227,6 +267,8 @@ impl Config {
             reveal,
             idempotency_table,
             ses_max_send_rate,
+            iam_write_rate,
+            iam_writers,
             call_timeout,
         })
     }
@@ -319,6 +361,7 @@ mod tests {
         assert!(config.permissions_boundary_arn.is_none());
         assert_eq!(config.ses_max_send_rate, None);
         assert_eq!(config.call_timeout, DEFAULT_CALL_TIMEOUT);
+        assert_eq!(config.iam_writes_per_second(), DEFAULT_IAM_WRITE_RATE);
     }
 
     #[test]
@@ -404,6 +447,14 @@ mod tests {
             (
                 vec![MINIMAL[0], MINIMAL[1], ("AWS_CALL_TIMEOUT_MS", "10")],
                 "AWS_CALL_TIMEOUT_MS",
+            ),
+            (
+                vec![MINIMAL[0], MINIMAL[1], ("IAM_WRITE_RATE", "0")],
+                "IAM_WRITE_RATE",
+            ),
+            (
+                vec![MINIMAL[0], MINIMAL[1], ("IAM_WRITERS", "0")],
+                "IAM_WRITERS",
             ),
         ];
         for (pairs, variable) in cases {

@@ -171,6 +171,7 @@ impl Step {
         let result = keeping_last_answer(Deadline::bound(self.is_closing(), call)).await;
         let duration_ms = started.elapsed().as_secs_f64() * 1000.0;
         let step = self.as_str();
+        crate::metrics::emit_step(step, duration_ms);
         match &result {
             Ok(_) => info!(step, outcome = "ok", duration_ms, "step finished"),
             Err(err) => {

@@ -14,11 +14,14 @@ use crate::http::webhook::{Deliveries, SigningKeys, WebhookState};
 use crate::http::{HrSystems, HttpEvent, router};
 use crate::hygiene::Sweeper;
 use crate::identity::AccountContext;
+use crate::metrics::with_trigger;
 use crate::reveal::PasswordHandover;
 use crate::triggers::sweep::{
     handle_scheduled_sweep, handle_sweep_request, is_schedule, is_sweep_request,
 };
-use crate::triggers::{ShapeError, StrictJson, Trigger, handle_direct, handle_eventbridge};
+use crate::triggers::{
+    ShapeError, StrictJson, Trigger, handle_direct, handle_eventbridge, handle_sqs,
+};
 use crate::workflows::Workflows;
 
 /// Everything a warm container keeps between invocations.
@@ -65,7 +68,9 @@ impl App {
         // runtime, a test's block_on) keeps it on its stack.
         let deadline =
             Deadline::from_epoch_ms(event.context.deadline, self.workflows.config().call_timeout);
-        Box::pin(Deadline::scope(deadline, self.dispatch(event))).await
+        let answer = Box::pin(Deadline::scope(deadline, self.dispatch(event))).await;
+        crate::metrics::emit_throttles();
+        answer
     }
 
     async fn dispatch(&self, event: LambdaEvent<StrictJson>) -> Result<Value, HandlerError> {
@@ -79,7 +84,7 @@ impl App {
         if HttpEvent::is_http(&payload) {
             let event = HttpEvent::from_event(payload)
                 .map_err(|e| HandlerError::UnsupportedEvent(e.to_string()))?;
-            return Ok(event.serve(&self.router, context).await);
+            return Ok(with_trigger("http", event.serve(&self.router, context)).await);
         }
         let trigger = Trigger::from_event(payload).map_err(|e| match e {
             ShapeError::Unsupported(reason) => HandlerError::UnsupportedEvent(reason),
@@ -90,28 +95,46 @@ impl App {
             // The runtime's own span already carries the request id.
             Trigger::Direct(payload) if is_sweep_request(&payload) => {
                 // Boxed: the sweep's future is large, the handler's stays small.
-                Box::pin(handle_sweep_request(&self.sweeper, &payload, &account))
-                    .instrument(info_span!("sweep"))
-                    .await
+                with_trigger(
+                    "direct",
+                    Box::pin(handle_sweep_request(&self.sweeper, &payload, &account)),
+                )
+                .instrument(info_span!("sweep"))
+                .await
             }
             Trigger::EventBridge(event) if is_schedule(&event) => {
                 let correlation_id = event.id.clone().unwrap_or_default();
                 let span = info_span!("scheduled_sweep", correlation_id = %correlation_id);
-                Box::pin(handle_scheduled_sweep(&self.sweeper, &account))
-                    .instrument(span)
-                    .await
+                with_trigger(
+                    "schedule",
+                    Box::pin(handle_scheduled_sweep(&self.sweeper, &account)),
+                )
+                .instrument(span)
+                .await
             }
+            Trigger::Sqs(event) => Ok(with_trigger(
+                "sqs",
+                Box::pin(handle_sqs(workflows, event, &account, &context.request_id)),
+            )
+            .instrument(info_span!("sqs"))
+            .await),
             Trigger::Direct(payload) => {
-                handle_direct(workflows, &payload, &account, &context.request_id)
-                    .instrument(info_span!("direct"))
-                    .await
+                with_trigger(
+                    "direct",
+                    handle_direct(workflows, &payload, &account, &context.request_id),
+                )
+                .instrument(info_span!("direct"))
+                .await
             }
             Trigger::EventBridge(event) => {
                 let correlation_id = event.id.clone().unwrap_or_default();
                 let span = info_span!("eventbridge", correlation_id = %correlation_id);
-                handle_eventbridge(workflows, event, &account, &context.request_id)
-                    .instrument(span)
-                    .await
+                with_trigger(
+                    "eventbridge",
+                    handle_eventbridge(workflows, event, &account, &context.request_id),
+                )
+                .instrument(span)
+                .await
             }
         }
     }

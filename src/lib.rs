@@ -6,8 +6,8 @@
 //! managed user (tags, statuses, results, steps, the one-time password, the
 //! rendered email, signing keys) and imports no other module; [`hr`] validates
 //! what HR sends; [`aws`] holds the adapters; [`config`], [`deadline`],
-//! [`lease`], [`batch`], [`schedule`] and [`reveal`] (how a password is handed
-//! over) are shared by the workflows
+//! [`lease`], [`batch`], [`schedule`], [`metrics`] (Embedded Metric Format) and
+//! [`reveal`] (how a password is handed over) are shared by the workflows
 //! ([`onboarding`], [`lifecycle`] for leavers and movers, [`hygiene`]), which
 //! never import one another; [`workflows`] runs each action with its workflow;
 //! [`triggers`] reads each kind of event; [`handler`] dispatches an invocation,
@@ -26,6 +26,7 @@ pub mod identity;
 pub mod lease;
 pub mod lifecycle;
 pub mod logging;
+pub mod metrics;
 pub mod onboarding;
 pub mod reveal;
 pub mod schedule;
@@ -82,7 +83,7 @@ pub fn build_app(sdk: &SdkConfig, config: Config) -> App {
         ),
         group_map: config.hr_group_map.clone(),
     };
-    let iam = Iam::new(iam_client(sdk));
+    let iam = Iam::new(iam_client(sdk)).paced(config.iam_writes_per_second());
     let ses = Ses::new(ses_client(sdk)).paced(config.ses_max_send_rate);
     let leases = Leases::new(table.clone());
     let sweeper = Sweeper::new(

@@ -79,7 +79,8 @@ impl Workflows {
         account: &AccountContext,
         attempt: &str,
     ) -> Vec<EmployeeResult> {
-        match request {
+        let action = request.action();
+        let results = match request {
             HrRequest::Onboard(request) => {
                 Box::pin(self.onboarder.run(request, account, attempt)).await
             }
@@ -90,6 +91,8 @@ impl Workflows {
             HrRequest::Resend(request) => {
                 Box::pin(self.resender.run(request, account, attempt)).await
             }
-        }
+        };
+        crate::metrics::emit_results(action.as_str(), &results);
+        results
     }
 }

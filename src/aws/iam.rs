@@ -3,6 +3,10 @@
 use aws_sdk_iam::Client;
 use aws_sdk_iam::types::{StatusType, Tag};
 
+use std::sync::Arc;
+
+use governor::{DefaultDirectRateLimiter, RateLimiter};
+
 use super::{AwsError, retry_transient};
 pub use crate::identity::ExistingUser;
 use crate::identity::{OneTimePassword, PasswordPolicy};
@@ -53,10 +57,22 @@ pub struct Credential {
     pub active: bool,
 }
 
-/// The IAM adapter.
-#[derive(Debug, Clone)]
+/// The IAM adapter. Every write call (create, set, attach, add, tag, untag,
+/// detach, remove, update, delete) waits for its turn at the container's IAM
+/// write rate when one is set ([`Iam::paced`]); throttles that still happen are
+/// absorbed by the SDK's adaptive retry mode ([`super::sdk::iam_client`]).
+#[derive(Clone)]
 pub struct Iam {
     pub(super) client: Client,
+    writes: Option<Arc<DefaultDirectRateLimiter>>,
+}
+
+impl std::fmt::Debug for Iam {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Iam")
+            .field("paced", &self.writes.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 fn to_tags(tags: &[(String, String)]) -> Result<Vec<Tag>, AwsError> {
@@ -75,9 +91,38 @@ fn to_tags(tags: &[(String, String)]) -> Result<Vec<Tag>, AwsError> {
 }
 
 impl Iam {
-    /// Wraps an IAM client.
+    /// Wraps an IAM client; writes are not paced.
     pub fn new(client: Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            writes: None,
+        }
+    }
+
+    /// The same adapter, pacing write calls to `per_second` (this container's
+    /// share of `IAM_WRITE_RATE`, see [`crate::config::Config::iam_writes_per_second`]).
+    pub fn paced(mut self, per_second: f64) -> Self {
+        self.writes = Some(Arc::new(RateLimiter::direct(super::ses::quota(per_second))));
+        self
+    }
+
+    /// Runs a write call with [`retry_transient`], each attempt after its turn.
+    /// Boxed: the workflows hold many of these futures at once.
+    pub(super) async fn write<T, F, Fut>(&self, mut call: F) -> Result<T, AwsError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, AwsError>>,
+    {
+        Box::pin(retry_transient(|| {
+            let attempt = call();
+            async move {
+                if let Some(writes) = &self.writes {
+                    writes.until_ready().await;
+                }
+                attempt.await
+            }
+        }))
+        .await
     }
 
     /// The account password policy; AWS's default when the account has none.
@@ -119,7 +164,7 @@ impl Iam {
         permissions_boundary: Option<&str>,
     ) -> Result<String, AwsError> {
         let tags = to_tags(tags)?;
-        retry_transient(|| async {
+        self.write(|| async {
             let output = self
                 .client
                 .create_user()
@@ -170,20 +215,21 @@ impl Iam {
         name: &str,
         password: &OneTimePassword,
     ) -> Result<(), AwsError> {
-        let created = retry_transient(|| async {
-            self.client
-                .create_login_profile()
-                .user_name(name)
-                .password(password.expose())
-                .password_reset_required(true)
-                .send()
-                .await?;
-            Ok(())
-        })
-        .await;
+        let created = self
+            .write(|| async {
+                self.client
+                    .create_login_profile()
+                    .user_name(name)
+                    .password(password.expose())
+                    .password_reset_required(true)
+                    .send()
+                    .await?;
+                Ok(())
+            })
+            .await;
         match created {
             Err(err) if err.is("EntityAlreadyExists") => {
-                retry_transient(|| async {
+                self.write(|| async {
                     self.client
                         .update_login_profile()
                         .user_name(name)
@@ -202,15 +248,16 @@ impl Iam {
     /// Removes the user's console password (undo after a failed delivery).
     /// Succeeds when there is none.
     pub async fn delete_login_profile(&self, name: &str) -> Result<(), AwsError> {
-        let deleted = retry_transient(|| async {
-            self.client
-                .delete_login_profile()
-                .user_name(name)
-                .send()
-                .await?;
-            Ok(())
-        })
-        .await;
+        let deleted = self
+            .write(|| async {
+                self.client
+                    .delete_login_profile()
+                    .user_name(name)
+                    .send()
+                    .await?;
+                Ok(())
+            })
+            .await;
         match deleted {
             Err(err) if err.is("NoSuchEntity") => Ok(()),
             other => other,
@@ -219,7 +266,7 @@ impl Iam {
 
     /// Attaches a managed policy to the user (idempotent in IAM).
     pub async fn attach_user_policy(&self, name: &str, policy_arn: &str) -> Result<(), AwsError> {
-        retry_transient(|| async {
+        self.write(|| async {
             self.client
                 .attach_user_policy()
                 .user_name(name)
@@ -233,7 +280,7 @@ impl Iam {
 
     /// Adds the user to a group (idempotent in IAM).
     pub async fn add_user_to_group(&self, name: &str, group: &str) -> Result<(), AwsError> {
-        retry_transient(|| async {
+        self.write(|| async {
             self.client
                 .add_user_to_group()
                 .user_name(name)
@@ -248,7 +295,7 @@ impl Iam {
     /// Sets tags on the user (existing keys are overwritten).
     pub async fn tag_user(&self, name: &str, tags: &[(String, String)]) -> Result<(), AwsError> {
         let tags = to_tags(tags)?;
-        retry_transient(|| async {
+        self.write(|| async {
             self.client
                 .tag_user()
                 .user_name(name)
@@ -262,7 +309,7 @@ impl Iam {
 
     /// Removes tag keys from the user (keys it does not have are ignored by IAM).
     pub async fn untag_user(&self, name: &str, keys: &[String]) -> Result<(), AwsError> {
-        retry_transient(|| async {
+        self.write(|| async {
             self.client
                 .untag_user()
                 .user_name(name)
@@ -276,16 +323,17 @@ impl Iam {
 
     /// Detaches a managed policy from the user. Succeeds when it is not attached.
     pub async fn detach_user_policy(&self, name: &str, policy_arn: &str) -> Result<(), AwsError> {
-        let detached = retry_transient(|| async {
-            self.client
-                .detach_user_policy()
-                .user_name(name)
-                .policy_arn(policy_arn)
-                .send()
-                .await?;
-            Ok(())
-        })
-        .await;
+        let detached = self
+            .write(|| async {
+                self.client
+                    .detach_user_policy()
+                    .user_name(name)
+                    .policy_arn(policy_arn)
+                    .send()
+                    .await?;
+                Ok(())
+            })
+            .await;
         match detached {
             Err(err) if err.is("NoSuchEntity") => Ok(()),
             other => other,
@@ -310,16 +358,17 @@ impl Iam {
 
     /// Removes the user from a group. Succeeds when it is not a member.
     pub async fn remove_user_from_group(&self, name: &str, group: &str) -> Result<(), AwsError> {
-        let removed = retry_transient(|| async {
-            self.client
-                .remove_user_from_group()
-                .user_name(name)
-                .group_name(group)
-                .send()
-                .await?;
-            Ok(())
-        })
-        .await;
+        let removed = self
+            .write(|| async {
+                self.client
+                    .remove_user_from_group()
+                    .user_name(name)
+                    .group_name(group)
+                    .send()
+                    .await?;
+                Ok(())
+            })
+            .await;
         match removed {
             Err(err) if err.is("NoSuchEntity") => Ok(()),
             other => other,
@@ -391,7 +440,7 @@ impl Iam {
         credential: &Credential,
     ) -> Result<(), AwsError> {
         let id = credential.id.as_str();
-        retry_transient(|| async {
+        self.write(|| async {
             match credential.kind {
                 CredentialKind::AccessKey => {
                     self.client

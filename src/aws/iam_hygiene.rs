@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use aws_sdk_iam::types::{ReportStateType, StatusType};
 
+use super::AwsError;
 use super::iam::{Credential, CredentialKind, Iam};
-use super::{AwsError, retry_transient};
 
 /// Polls of GenerateCredentialReport before giving up.
 const REPORT_POLLS: u32 = 15;
@@ -41,15 +41,18 @@ pub struct UserAttachments {
     pub inline_policies: Vec<String>,
 }
 
-/// Runs a removal with [`retry_transient`]; a thing already gone (`NoSuchEntity`) counts as removed.
-async fn removal<F, Fut>(call: F) -> Result<(), AwsError>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<(), AwsError>>,
-{
-    match retry_transient(call).await {
-        Err(err) if err.is("NoSuchEntity") => Ok(()),
-        other => other,
+impl Iam {
+    /// Runs a removal as a paced write ([`Iam::write`]); a thing already gone
+    /// (`NoSuchEntity`) counts as removed.
+    async fn removal<F, Fut>(&self, call: F) -> Result<(), AwsError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<(), AwsError>>,
+    {
+        match self.write(call).await {
+            Err(err) if err.is("NoSuchEntity") => Ok(()),
+            other => other,
+        }
     }
 }
 
@@ -203,7 +206,7 @@ impl Iam {
         credential: &Credential,
     ) -> Result<(), AwsError> {
         let id = credential.id.as_str();
-        removal(|| async {
+        self.removal(|| async {
             let c = &self.client;
             match credential.kind {
                 CredentialKind::AccessKey => {
@@ -243,14 +246,14 @@ impl Iam {
     /// DeactivateMFADevice, then DeleteVirtualMFADevice for a virtual device
     /// (serial number `arn:…:mfa/…`; hardware devices have plain serials).
     pub async fn remove_mfa_device(&self, name: &str, serial: &str) -> Result<(), AwsError> {
-        removal(|| async {
+        self.removal(|| async {
             let call = self.client.deactivate_mfa_device().user_name(name);
             call.serial_number(serial).send().await?;
             Ok(())
         })
         .await?;
         if serial.starts_with("arn:") {
-            removal(|| async {
+            self.removal(|| async {
                 let call = self.client.delete_virtual_mfa_device();
                 call.serial_number(serial).send().await?;
                 Ok(())
@@ -262,7 +265,7 @@ impl Iam {
 
     /// DeleteUserPolicy (an inline policy).
     pub async fn delete_user_policy(&self, name: &str, policy: &str) -> Result<(), AwsError> {
-        removal(|| async {
+        self.removal(|| async {
             let call = self.client.delete_user_policy().user_name(name);
             call.policy_name(policy).send().await?;
             Ok(())
@@ -272,7 +275,7 @@ impl Iam {
 
     /// DeleteUser; succeeds when the user is already gone.
     pub async fn delete_user(&self, name: &str) -> Result<(), AwsError> {
-        removal(|| async {
+        self.removal(|| async {
             self.client.delete_user().user_name(name).send().await?;
             Ok(())
         })

@@ -8,6 +8,7 @@
 
 use std::cell::RefCell;
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use aws_sdk_iam::config::interceptors::FinalizerInterceptorContextRef;
 use aws_sdk_iam::config::{ConfigBag, Intercept, RuntimeComponents};
@@ -20,10 +21,17 @@ tokio::task_local! {
     static LAST_ANSWER: RefCell<Option<AwsError>>;
 }
 
+/// IAM attempts answered `Throttling` since the container started
+/// (`crate::metrics` reports them as `ThrottlesAbsorbed`).
+pub static IAM_THROTTLES: AtomicU64 = AtomicU64::new(0);
+/// SES attempts answered `Throttling` since the container started.
+pub static SES_THROTTLES: AtomicU64 = AtomicU64::new(0);
+
 /// Records the AWS error of every failed attempt into the slot of
-/// [`keeping_last_answer`] (no effect outside one).
-#[derive(Debug, Default)]
-pub struct LastAnswer;
+/// [`keeping_last_answer`] (no effect outside one), and counts throttled
+/// attempts in its service's counter.
+#[derive(Debug)]
+pub struct LastAnswer(pub &'static AtomicU64);
 
 impl Intercept for LastAnswer {
     fn name(&self) -> &'static str {
@@ -43,6 +51,9 @@ impl Intercept for LastAnswer {
             .and_then(|body| std::str::from_utf8(body).ok())
             .and_then(query_error);
         if let Some(answer) = answer {
+            if answer.code.starts_with("Throttling") {
+                self.0.fetch_add(1, Ordering::Relaxed);
+            }
             let _ = LAST_ANSWER.try_with(|slot| *slot.borrow_mut() = Some(answer));
         }
         Ok(())

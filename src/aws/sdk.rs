@@ -18,7 +18,7 @@ use aws_types::SdkConfig;
 use aws_types::region::Region;
 use aws_types::sdk_config::{RetryConfig, SharedCredentialsProvider};
 
-use super::last_answer::LastAnswer;
+use super::last_answer::{IAM_THROTTLES, LastAnswer, SES_THROTTLES};
 use crate::config::ConfigError;
 
 /// Attempts per AWS request (the SDK's standard retry mode, with backoff): more
@@ -48,7 +48,7 @@ fn own_retry_partition(service: &'static str) -> RetryPartition {
 pub fn ses_client(sdk: &SdkConfig) -> aws_sdk_ses::Client {
     let config = aws_sdk_ses::config::Builder::from(sdk)
         .retry_partition(own_retry_partition("iam-onboarding-ses"))
-        .interceptor(LastAnswer)
+        .interceptor(LastAnswer(&SES_THROTTLES))
         .build();
     aws_sdk_ses::Client::from_conf(config)
 }
@@ -56,9 +56,12 @@ pub fn ses_client(sdk: &SdkConfig) -> aws_sdk_ses::Client {
 /// The IAM client: its own retry partition ([`own_retry_partition`]), failed
 /// attempts recorded ([`LastAnswer`]).
 pub fn iam_client(sdk: &SdkConfig) -> aws_sdk_iam::Client {
+    // Adaptive retry mode: after `Throttling` the SDK's client-side rate limiter
+    // (shared by the partition) slows every further IAM call of the container down.
     let config = aws_sdk_iam::config::Builder::from(sdk)
+        .retry_config(aws_sdk_iam::config::retry::RetryConfig::adaptive())
         .retry_partition(own_retry_partition("iam-onboarding-iam"))
-        .interceptor(LastAnswer)
+        .interceptor(LastAnswer(&IAM_THROTTLES))
         .build();
     aws_sdk_iam::Client::from_conf(config)
 }

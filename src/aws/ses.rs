@@ -69,8 +69,8 @@ impl Drop for SendTicket {
     }
 }
 
-/// The quota of `rate` emails per second (any positive rate, fractions included), burst 1.
-fn quota(rate: f64) -> Quota {
+/// The quota of `rate` calls per second (any positive rate, fractions included), burst 1.
+pub(super) fn quota(rate: f64) -> Quota {
     let period = Duration::from_secs_f64(1.0 / rate.max(0.001)).max(Duration::from_micros(1));
     Quota::with_period(period)
         .expect("a positive period")

@@ -218,7 +218,7 @@ impl Resender {
         Step::CreateLoginProfile
             .attempt(self.iam.set_one_time_password(name, password))
             .await?;
-        let prepared = self.handover.prepare(name, password, signin_url).await?;
+        let prepared = Box::pin(self.handover.prepare(name, password, signin_url)).await?;
         let email = WelcomeEmail {
             given_name: employee.given_name.as_deref(),
             username: name,

@@ -243,16 +243,14 @@ impl Onboarder {
             return EmployeeResult::failed(employee, failed_step, &err, &note);
         }
 
-        let prepared = match (self.handover)
-            .prepare(name, &password, &settings.signin_url)
-            .await
-        {
-            Ok(prepared) => prepared,
-            Err((failed_step, err)) => {
-                let note = self.abandon(name, true).await;
-                return EmployeeResult::failed(employee, failed_step, &err, &note);
-            }
-        };
+        let prepared =
+            match Box::pin(self.handover.prepare(name, &password, &settings.signin_url)).await {
+                Ok(prepared) => prepared,
+                Err((failed_step, err)) => {
+                    let note = self.abandon(name, true).await;
+                    return EmployeeResult::failed(employee, failed_step, &err, &note);
+                }
+            };
         let email = WelcomeEmail {
             given_name: employee.given_name.as_deref(),
             username: name,

@@ -1,17 +1,19 @@
 //! What invokes the function, one module each: direct invokes, EventBridge
-//! events and signed HR webhooks, told apart by [`Trigger::from_event`]; and
+//! events, the bulk queue's SQS batches ([`sqs`]) and signed HR webhooks, told apart by [`Trigger::from_event`]; and
 //! the credential sweep's schedule and direct invoke ([`sweep`]).
 
 mod direct;
 pub mod event_request;
 mod eventbridge;
 mod shape;
+pub mod sqs;
 pub mod strict_json;
 pub mod sweep;
 
 pub use direct::handle_direct;
 pub use eventbridge::{EMPLOYEE_HIRED, EMPLOYEE_TERMINATED, EMPLOYEE_UPDATED, handle_eventbridge};
 pub use shape::{ShapeError, Trigger};
+pub use sqs::handle_sqs;
 pub use strict_json::StrictJson;
 
 use crate::error::HandlerError;

@@ -1,8 +1,9 @@
 //! The event shapes the function is invoked with besides HTTP ([`crate::http`]),
-//! told apart by their fields: EventBridge events and direct invokes (the
-//! onboarding request itself).
+//! told apart by their fields: EventBridge events, SQS batches and direct
+//! invokes (the onboarding request itself).
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
+use aws_lambda_events::sqs::SqsEvent;
 use serde_json::Value;
 
 use crate::hr::FieldError;
@@ -12,6 +13,8 @@ use crate::hr::FieldError;
 pub enum Trigger {
     /// An EventBridge event.
     EventBridge(EventBridgeEvent<Value>),
+    /// Messages of the bulk queue (`Records` with `eventSource` `aws:sqs`).
+    Sqs(SqsEvent),
     /// A direct invoke whose payload is the onboarding request.
     Direct(Value),
 }
@@ -31,6 +34,15 @@ impl Trigger {
     /// Recognises the shape of `event`.
     pub fn from_event(event: Value) -> Result<Self, ShapeError> {
         let has = |key: &str| event.get(key).is_some();
+        if event
+            .pointer("/Records/0/eventSource")
+            .and_then(Value::as_str)
+            == Some(super::sqs::SQS_EVENT_SOURCE)
+        {
+            let event: SqsEvent = serde_json::from_value(event)
+                .map_err(|e| ShapeError::Unsupported(format!("not a valid SQS event: {e}")))?;
+            return Ok(Self::Sqs(event));
+        }
         // A direct request never has these (it refuses unknown fields).
         if has("detail-type") || (has("source") && has("detail")) {
             check_eventbridge_fields(&event)?;

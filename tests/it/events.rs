@@ -253,7 +253,7 @@ async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
              SWEEP_MAX_ACTIONS=0\nIDEMPOTENCY_TABLE={TABLE}\nBAMBOOHR_SECRET_ARN={bamboohr_secret_arn}\n\
              HIBOB_SECRET_ARN={hibob_secret_arn}\nHIBOB_API_URL={}\n\
              HR_GROUP_MAP='{{\"Platform\":[\"developers\"]}}'\n\
-             PASSWORD_DELIVERY=email\n",
+             PASSWORD_DELIVERY=email\nIAM_WRITE_RATE=50\n",
             world.policy_arn, world.secret_arn, hibob.url
         ),
     )

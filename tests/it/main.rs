@@ -2,6 +2,7 @@
 //! one private server per test. `make test` installs moto into `.venv`.
 
 mod ambiguous_input;
+mod bulk;
 mod deadline;
 mod events;
 mod hibob;

@@ -61,7 +61,7 @@ async fn the_reveal_page_works_in_chromium_under_cargo_lambda() {
         &env_file,
         format!(
             "SELF_MANAGE_POLICY_ARN={}\nSENDER_EMAIL={SENDER}\nUSER_PATH=/employees/\n\
-             ALLOWED_GROUPS=developers,readers\nIDEMPOTENCY_TABLE={TABLE}\nSES_MAX_SEND_RATE=50\n\
+             ALLOWED_GROUPS=developers,readers\nIDEMPOTENCY_TABLE={TABLE}\nSES_MAX_SEND_RATE=50\nIAM_WRITE_RATE=100\n\
              SIGNIN_URL=https://123456789012.signin.aws.amazon.com/console\n\
              PASSWORD_DELIVERY=link\nREVEAL_BASE_URL={base}\n",
             world.policy_arn

@@ -44,6 +44,11 @@ impl Watch {
 
     /// [`Watch::start`] on `port` (for a function that must know its own URL).
     pub fn start_on(world: &World, env_file: &Path, port: u16) -> Self {
+        Self::start_via(&world.moto.endpoint, env_file, port)
+    }
+
+    /// [`Watch::start_on`] with the AWS endpoint `endpoint` (a proxy in front of moto).
+    pub fn start_via(endpoint: &str, env_file: &Path, port: u16) -> Self {
         let child = Command::new("cargo")
             .args([
                 "lambda",
@@ -57,7 +62,7 @@ impl Watch {
             .arg(env_file)
             .current_dir(ROOT)
             .env("PATH", path_with_venv())
-            .env("AWS_ENDPOINT_URL", &world.moto.endpoint)
+            .env("AWS_ENDPOINT_URL", endpoint)
             .env("AWS_REGION", "us-east-1")
             .env("AWS_ACCESS_KEY_ID", "testing")
             .env("AWS_SECRET_ACCESS_KEY", "testing")

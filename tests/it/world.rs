@@ -99,6 +99,8 @@ impl World {
             // moto's GetSendQuota answers the sandbox's 1/s: tests send at a production-like
             // rate. The GetSendQuota path runs in the samples (tests/it/events.rs).
             ("SES_MAX_SEND_RATE", "50"),
+            // IAM writes as fast as the emulator goes; tests/it/bulk.rs sets a rate.
+            ("IAM_WRITE_RATE", "1000"),
         ];
         Config::from_lookup(|name| {
             overrides

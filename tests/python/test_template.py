@@ -157,7 +157,16 @@ def expect_finding(name, result, message):
     ("no schedule dead letters", "              MaximumEventAgeInSeconds: 3600\n            DeadLetterConfig:\n"
      "              Arn: !GetAtt OnboardingDeadLetterQueue.Arn\n",
      "              MaximumEventAgeInSeconds: 3600\n", "the EventBridge target must have a dead-letter queue"),
-    ("unencrypted queue", "SqsManagedSseEnabled: true", "SqsManagedSseEnabled: false", "encrypted at rest"),
+    ("unencrypted queue", "  OnboardingDeadLetterQueue:\n    Type: AWS::SQS::Queue\n    DeletionPolicy: Delete\n"
+     "    UpdateReplacePolicy: Delete\n    Properties:\n      MessageRetentionPeriod: 1209600\n"
+     "      SqsManagedSseEnabled: true\n",
+     "  OnboardingDeadLetterQueue:\n    Type: AWS::SQS::Queue\n    DeletionPolicy: Delete\n"
+     "    UpdateReplacePolicy: Delete\n    Properties:\n      MessageRetentionPeriod: 1209600\n"
+     "      SqsManagedSseEnabled: false\n", "encrypted at rest"),
+    ("unencrypted bulk queue", "      VisibilityTimeout: 360\n      MessageRetentionPeriod: 1209600\n"
+     "      SqsManagedSseEnabled: true\n",
+     "      VisibilityTimeout: 360\n      MessageRetentionPeriod: 1209600\n"
+     "      SqsManagedSseEnabled: false\n", "encrypted at rest"),
     ("logs kept forever", "      RetentionInDays: !Ref LogRetentionDays\n", "      LogGroupClass: STANDARD\n",
      "the log group must set RetentionInDays"),
     ("assumable by EC2", "Service: lambda.amazonaws.com", "Service: ec2.amazonaws.com",
@@ -288,6 +297,9 @@ def test_a_malformed_custom_rule_fails_the_lint(tmp_path):
     ("function may change its URL", "            Action: lambda:GetFunctionUrlConfig\n",
      "            Action: [lambda:GetFunctionUrlConfig, lambda:UpdateFunctionUrlConfig]\n",
      "may only read OnboardingFunction's URL"),
+    ("function polls any queue", "                Resource: !GetAtt OnboardingQueue.Arn\n",
+     "                Resource: !Sub arn:${AWS::Partition}:sqs:${AWS::Region}:${AWS::AccountId}:*\n",
+     "must be on the bulk queue only"),
     ("URL policy without its condition", "    Condition: ReadsOwnFunctionUrl\n", "",
      "only when it reads its own URL"),
     ("scheduler role does more", "            Action: lambda:InvokeFunction\n",

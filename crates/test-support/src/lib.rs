@@ -2,14 +2,17 @@
 //! (started on a free loopback port, stopped on drop, with AWS managed policies and
 //! the service-specific credential calls of `moto-iam-extras.py`), SDK settings
 //! that can only reach it, a delay proxy for AWS-like latency ([`DelayProxy`]),
-//! a stand-in for HiBob's People API ([`FakeHiBob`]),
+//! a stand-in for HiBob's People API ([`FakeHiBob`]), a local SQS event source
+//! ([`SqsPoller`]),
 //! and the tools `make test` installs into the project's `.venv`.
 
 mod hibob;
 mod proxy;
+mod sqs;
 
 pub use hibob::FakeHiBob;
 pub use proxy::DelayProxy;
+pub use sqs::{Poll, SqsPoller};
 
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;

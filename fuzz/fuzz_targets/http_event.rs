@@ -7,7 +7,8 @@
 //! headers the way `SigningKeys::check` does (`is_standard`, `verify_standard` or
 //! `verify`) with the key `FUZZ_SECRET` and parses an accepted body as
 //! `handle_webhook` does; any other event → `triggers::Trigger::from_event` →
-//! the EventBridge detail, the sweep request or the direct request.
+//! the EventBridge detail, the sweep request, the direct request or each SQS
+//! message body (`triggers::sqs::request_of`).
 //!
 //! Invariants: no panic; `serve` answers a Lambda response with a numeric
 //! `statusCode`; a signature is accepted only when the header holds the HMAC of the
@@ -30,7 +31,7 @@ use iam_onboarding::reveal::PasswordHandover;
 use iam_onboarding::triggers::event_request::event_request;
 use iam_onboarding::triggers::sweep::{is_schedule, is_sweep_request, parse_sweep_request};
 use iam_onboarding::triggers::{EMPLOYEE_HIRED, EMPLOYEE_TERMINATED, EMPLOYEE_UPDATED};
-use iam_onboarding::triggers::{Trigger, strict_json};
+use iam_onboarding::triggers::{Trigger, sqs, strict_json};
 use lambda_runtime::Context;
 use libfuzzer_sys::fuzz_target;
 
@@ -83,6 +84,11 @@ fuzz_target!(|data: &[u8]| {
         }
         Ok(Trigger::Direct(payload)) => {
             let _ = HrRequest::parse(&payload, &CONFIG.allowed_groups);
+        }
+        Ok(Trigger::Sqs(event)) => {
+            for record in event.records {
+                let _ = sqs::request_of(record.body.as_deref(), &CONFIG.allowed_groups);
+            }
         }
         Ok(Trigger::EventBridge(event)) if is_schedule(&event) => {}
         Ok(Trigger::EventBridge(event)) => {

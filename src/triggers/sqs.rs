@@ -21,7 +21,7 @@ use serde_json::Value;
 use tracing::{Instrument, info, info_span, warn};
 
 use super::strict_json;
-use crate::hr::{Action, FieldError, mask_emails_in};
+use crate::hr::{Action, FieldError, GroupName, HrRequest, mask_emails_in};
 use crate::identity::{AccountContext, EmployeeResult, Status};
 use crate::workflows::Workflows;
 
@@ -77,8 +77,9 @@ pub fn outcome_of(results: &[EmployeeResult]) -> MessageOutcome {
     }
 }
 
-/// The request of a message body; `Err` is why it is poison.
-fn request_of(workflows: &Workflows, body: Option<&str>) -> Result<crate::hr::HrRequest, String> {
+/// The request of a message body, validated against `allowed_groups`; `Err` is
+/// why it is poison (addresses masked).
+pub fn request_of(body: Option<&str>, allowed_groups: &[GroupName]) -> Result<HrRequest, String> {
     let body = body.unwrap_or_default();
     let payload = strict_json::from_slice(body.as_bytes())
         .map_err(|e| format!("the body is not JSON: {e}"))?
@@ -87,9 +88,7 @@ fn request_of(workflows: &Workflows, body: Option<&str>) -> Result<crate::hr::Hr
     if payload.get("Records").is_some() || super::sweep::is_sweep_request(&payload) {
         return Err("the queue takes HR requests only (onboard, offboard, update, resend)".into());
     }
-    workflows
-        .parse_request(&payload)
-        .map_err(|e| field_reason(&e))
+    HrRequest::parse(&payload, allowed_groups).map_err(|e| field_reason(&e))
 }
 
 fn field_reason(e: &FieldError) -> String {
@@ -131,7 +130,8 @@ async fn run_message(
         .get("ApproximateReceiveCount")
         .cloned()
         .unwrap_or_default();
-    let (outcome, action, results) = match request_of(workflows, message.body.as_deref()) {
+    let allowed = &workflows.config().allowed_groups;
+    let (outcome, action, results) = match request_of(message.body.as_deref(), allowed) {
         Err(reason) => (MessageOutcome::Poison(reason), None, Vec::new()),
         Ok(request) => {
             let action = request.action();

@@ -128,6 +128,12 @@ async fn a_link_reveals_the_password_once_and_nothing_else_consumes_it() {
         .await
         .unwrap();
         assert_eq!(response["statusCode"], 200, "{method}");
+        let page = response["body"].as_str().unwrap_or_default();
+        assert_eq!(
+            page.contains("Reveal"),
+            method == "GET",
+            "{method}: a HEAD has no body"
+        );
         let headers = &response["headers"];
         let csp = headers["content-security-policy"].as_str().unwrap();
         assert!(

@@ -83,7 +83,16 @@ fn asset(method: &Method, content_type: &'static str, body: &'static str) -> Res
     if !matches!(*method, Method::GET | Method::HEAD) {
         return method_not_allowed("GET, HEAD");
     }
-    ([(header::CONTENT_TYPE, content_type)], body).into_response()
+    (
+        [(header::CONTENT_TYPE, content_type)],
+        for_method(method, body),
+    )
+        .into_response()
+}
+
+/// `body` for a GET, nothing for a HEAD (RFC 9110 §9.3.2); the headers stay.
+fn for_method(method: &Method, body: &'static str) -> &'static str {
+    if *method == Method::HEAD { "" } else { body }
 }
 
 async fn script(method: Method) -> Response {
@@ -160,9 +169,11 @@ async fn reveal(
         return not_found().await;
     };
     match method {
-        Method::GET | Method::HEAD => {
-            ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], PAGE).into_response()
-        }
+        Method::GET | Method::HEAD => (
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            for_method(&method, PAGE),
+        )
+            .into_response(),
         // A key in the path is only ever read by the page, never posted.
         Method::POST if segment == id.as_str() => consume(&handover, &id, &headers, body).await,
         Method::POST => not_found().await,

@@ -6,6 +6,7 @@
 //! - `Employees` (Count) per `Trigger`, `Action`, `Status`: one per employee a
 //!   request ran for; `FailedEmployees` (Count, no dimension) for the alarm.
 //! - `StepDuration` (Milliseconds) per `Step`.
+//! - `PoisonMessages` (Count, no dimension): bulk-queue messages that can never succeed.
 //! - `ThrottlesAbsorbed` (Count) per `Service`: attempts AWS answered
 //!   `Throttling` that the SDK or the function retried.
 //!
@@ -101,6 +102,17 @@ pub fn emit_results(action: &str, results: &[EmployeeResult]) {
     for line in result_lines(trigger(), action, results) {
         println!("{line}");
     }
+}
+
+/// Prints one poison message of the bulk queue (`PoisonMessages`, no dimension).
+pub fn emit_poison_message() {
+    println!(
+        "{}",
+        line(
+            &[(vec![vec![]], vec![("PoisonMessages", "Count")])],
+            json!({"PoisonMessages": 1}),
+        )
+    );
 }
 
 /// Prints a step's duration.

@@ -11,8 +11,8 @@
 //!   visibility timeout; the workflows converge on a retry.
 //! - One that can never succeed (a body that is not JSON or not a valid request,
 //!   a `rejected`, `conflict` or `not_found` employee) is *poison*: logged
-//!   (`poison message`, with the field and reason) and counted, and reported as a
-//!   failure too, so the queue's redrive policy moves it to
+//!   (`poison message`, with the field and reason) and counted (`PoisonMessages`),
+//!   and reported as a failure too, so the queue's redrive policy moves it to
 //!   `OnboardingQueueDeadLetterQueue` after its few receives, where the operator
 //!   sees it. Retrying it writes nothing (validation and conflicts come first).
 
@@ -142,6 +142,9 @@ async fn run_message(
         }
     };
     let action = action.map_or("-", Action::as_str);
+    if let MessageOutcome::Poison(_) = &outcome {
+        crate::metrics::emit_poison_message();
+    }
     match &outcome {
         MessageOutcome::Poison(reason) => warn!(
             outcome = outcome.as_str(),

@@ -66,7 +66,14 @@ async fn a_throttled_send_email_is_retried_by_the_function_within_its_budget() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_persistent_service_failure_is_reported_with_its_aws_code() {
     let world = World::new().await;
-    let (proxy, app) = through_proxy(&world).await;
+    // Every answer 400 ms late: three attempts cannot fit in the 1 s call timeout
+    // whatever the SDK's jittered backoff draws (with no delay they sometimes did,
+    // and the call ended ServiceFailure before its timeout).
+    let proxy = DelayProxy::start(&world.moto.endpoint, Duration::from_millis(400));
+    let app = build_app(
+        &sdk_config(&proxy.endpoint).await,
+        world.config(&ONE_SECOND_CALLS),
+    );
     assert_eq!(
         invoke(&app, hire()).await.unwrap()["results"][0]["status"],
         "created"

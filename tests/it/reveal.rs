@@ -65,18 +65,20 @@ async fn answer(app: &iam_onboarding::handler::App, event: Value) -> (u64, Value
     )
 }
 
-fn link_of(world: &World, to: &str) -> String {
+/// The reveal link of the last email to `to`, which must not carry a password.
+pub fn link_of(world: &World, to: &str) -> String {
     let emails: Vec<_> = world
         .moto
         .emails()
         .into_iter()
         .filter(|e| e.to == [to])
         .collect();
-    emails
-        .last()
-        .expect("an email")
-        .reveal_link()
-        .expect("a reveal link")
+    let email = emails.last().expect("an email");
+    assert!(
+        !email.html.contains("One-time password</td><td><code>"),
+        "the email carries a password"
+    );
+    email.reveal_link().expect("a reveal link")
 }
 
 async fn table_dump(world: &World) -> String {

@@ -10,7 +10,7 @@ use std::process::Command;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::{Value, json};
 
-use crate::reveal::parts;
+use crate::reveal::{link_of, parts};
 use crate::watch::{ROOT, Watch};
 use crate::world::{SENDER, TABLE, World};
 use test_support::free_port;
@@ -20,21 +20,6 @@ fn password_of(world: &World, name: &str) -> String {
         .as_str()
         .expect("a login profile")
         .to_string()
-}
-
-fn link_of(world: &World, to: &str) -> String {
-    let emails: Vec<_> = world
-        .moto
-        .emails()
-        .into_iter()
-        .filter(|e| e.to == [to])
-        .collect();
-    let email = emails.last().expect("an email");
-    assert!(
-        !email.html.contains("One-time password</td><td><code>"),
-        "the email carries a password"
-    );
-    email.reveal_link().expect("a reveal link")
 }
 
 fn invoke(watch: &Watch, dir: &Path, name: &str, request: &Value) -> Value {

@@ -81,7 +81,8 @@ pub fn link_of(world: &World, to: &str) -> String {
     email.reveal_link().expect("a reveal link")
 }
 
-async fn table_dump(world: &World) -> String {
+/// Every item of the idempotency table, as text: what a table reader gets.
+pub async fn table_dump(world: &World) -> String {
     let items = aws_sdk_dynamodb::Client::new(&world.sdk)
         .scan()
         .table_name(TABLE)

@@ -64,6 +64,7 @@ POLICY_ID = "SelfManageCredentialsPolicy"
 SECRET_ID = "WebhookSecret"
 BAMBOOHR_SECRET_ID = "BambooHrSecret"
 HIBOB_SECRET_ID = "HiBobSecret"
+SCIM_SECRET_ID = "ScimTokenSecret"
 LOG_GROUP_ID = "OnboardingLogGroup"
 DLQ_ID = "OnboardingDeadLetterQueue"
 QUEUE_ID = "OnboardingQueue"
@@ -120,6 +121,8 @@ EXPECTED_ACTIONS = {
     *SWEEP_READ_ACTIONS,
     *DELETE_ACTIONS,
     "iam:DeleteVirtualMFADevice",
+    # SCIM's listings (docs/scim.md).
+    "iam:GetAccountAuthorizationDetails",
     "sns:Publish",
     "ses:SendEmail",
     "ses:GetSendQuota",
@@ -136,7 +139,7 @@ EXPECTED_ACTIONS = {
 }
 # The only actions that may use Resource "*" (they have no resource type).
 STAR_RESOURCE_OK = {"iam:GetAccountPasswordPolicy", "iam:ListAccountAliases", "ses:GetSendQuota",
-                    *REPORT_ACTIONS}
+                    "iam:GetAccountAuthorizationDetails", *REPORT_ACTIONS}
 EXPECTED_ENV = {
     "SELF_MANAGE_POLICY_ARN",
     "SENDER_EMAIL",
@@ -149,6 +152,7 @@ EXPECTED_ENV = {
     "WEBHOOK_SECRET_ARN",
     "BAMBOOHR_SECRET_ARN",
     "HIBOB_SECRET_ARN",
+    "SCIM_TOKEN_SECRET_ARN",
     "HR_GROUP_MAP",
     "EVENTBRIDGE_SOURCE",
     "PASSWORD_TTL_HOURS",
@@ -183,6 +187,7 @@ SAMPLE_RESOURCES = {
     SECRET_ID: {"Ref": f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:WebhookSecret-EXAMPLE-AbCdEf"},
     BAMBOOHR_SECRET_ID: {"Ref": f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:BambooHrSecret-EXAMPLE-GhIjKl"},
     HIBOB_SECRET_ID: {"Ref": f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:HiBobSecret-EXAMPLE-StUvWx"},
+    SCIM_SECRET_ID: {"Ref": f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:ScimTokenSecret-EXAMPLE-EfGhIj"},
     LOG_GROUP_ID: {
         "Ref": "/aws/lambda/iam-onboarding-onboarding",
         "Arn": f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/aws/lambda/iam-onboarding-onboarding:*",
@@ -758,7 +763,7 @@ def check_role_resolved(cfn: dict, params: dict) -> None:
     require(as_list(ses["Resource"]) == want, f"ses:SendEmail resources must be {want}, got {ses['Resource']}")
 
     sec = only(stmts, "secretsmanager:GetSecretValue")
-    want = [SAMPLE_RESOURCES[s]["Ref"] for s in (SECRET_ID, BAMBOOHR_SECRET_ID, HIBOB_SECRET_ID)]
+    want = [SAMPLE_RESOURCES[s]["Ref"] for s in (SECRET_ID, BAMBOOHR_SECRET_ID, HIBOB_SECRET_ID, SCIM_SECRET_ID)]
     require(as_list(sec["Resource"]) == want,
             f"GetSecretValue must be on the stack's signing secrets only ({want}): {sec['Resource']}")
     for a in ("logs:CreateLogStream", "logs:PutLogEvents"):
@@ -845,6 +850,22 @@ def check_parameters(sam: dict) -> None:
     require(params["UserPath"].get("Default") == "/employees/", "UserPath must default to /employees/")
 
 
+def check_scim_token_policy(cfn: dict) -> None:
+    """Only the function's role may read the SCIM bearer token: the secret's
+    resource policy denies GetSecretValue to every other principal."""
+    res = cfn["Resources"]
+    pol = res.get("ScimTokenSecretPolicy", {})
+    require(pol.get("Type") == "AWS::SecretsManager::ResourcePolicy", "ScimTokenSecretPolicy must exist")
+    props = pol.get("Properties", {})
+    require(props.get("SecretId") == {"Ref": SCIM_SECRET_ID}, "ScimTokenSecretPolicy must be on ScimTokenSecret")
+    require(props.get("BlockPublicPolicy") is True, "ScimTokenSecretPolicy must block public policies")
+    want = [{"Sid": "OnlyTheFunctionReadsTheScimToken", "Effect": "Deny", "Principal": "*",
+             "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+             "Condition": {"ArnNotEquals": {"aws:PrincipalArn": {"Fn::GetAtt": ["OnboardingExecutionRole", "Arn"]}}}}]
+    got = as_list(props.get("ResourcePolicy", {}).get("Statement"))
+    require(got == want, f"ScimTokenSecretPolicy must be exactly {want}, got {got}")
+
+
 def cmd_check() -> None:
     sam = load_sam()
     cfn = load_cfn()
@@ -854,6 +875,7 @@ def cmd_check() -> None:
     check_role_resolved(cfn, SAMPLE_FULL)
     check_role_resolved(cfn, SAMPLE_MINIMAL)
     check_function(sam, cfn)
+    check_scim_token_policy(cfn)
     check_parameters(sam)
     print("check: template role, function and self-manage policy are as required")
 

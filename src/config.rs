@@ -35,6 +35,9 @@ pub struct Config {
     /// Secrets Manager secret holding the BambooHR webhook's private key
     /// (`BAMBOOHR_SECRET_ARN`, the key as the plain secret string).
     pub bamboohr_secret_arn: Option<String>,
+    /// The secret holding the SCIM bearer token (`SCIM_TOKEN_SECRET_ARN`; its
+    /// current and previous versions are accepted). Unset: no SCIM API.
+    pub scim_token_secret_arn: Option<String>,
     /// Secrets Manager secret holding the HiBob webhook's JSON (`HIBOB_SECRET_ARN`).
     pub hibob_secret_arn: Option<String>,
     /// HiBob's API (`HIBOB_API_URL`, default `https://api.hibob.com`): https, or
@@ -170,6 +173,7 @@ impl Config {
         };
         let webhook_secret_arn = secret_arn("WEBHOOK_SECRET_ARN")?;
         let bamboohr_secret_arn = secret_arn("BAMBOOHR_SECRET_ARN")?;
+        let scim_token_secret_arn = secret_arn("SCIM_TOKEN_SECRET_ARN")?;
         let hibob_secret_arn = secret_arn("HIBOB_SECRET_ARN")?;
         let hibob_api_url = get("HIBOB_API_URL")
             .map(|url| url.trim().trim_end_matches('/').to_string())
@@ -258,6 +262,7 @@ impl Config {
             ses_configuration_set: get("SES_CONFIGURATION_SET"),
             webhook_secret_arn,
             bamboohr_secret_arn,
+            scim_token_secret_arn,
             hibob_secret_arn,
             hibob_api_url,
             hr_group_map,

@@ -10,6 +10,7 @@ use tracing::{Instrument, info_span};
 
 use crate::deadline::Deadline;
 use crate::error::HandlerError;
+use crate::http::scim::{ScimParts, ScimService};
 use crate::http::webhook::{Deliveries, SigningKeys, WebhookState};
 use crate::http::{HrSystems, HttpEvent, router};
 use crate::hygiene::Sweeper;
@@ -41,8 +42,10 @@ impl App {
         deliveries: Deliveries,
         hr: HrSystems,
         handover: PasswordHandover,
+        scim: ScimParts,
     ) -> Self {
         let workflows = Arc::new(workflows);
+        let scim = Arc::new(ScimService::new(workflows.clone(), scim));
         let router = router(
             WebhookState {
                 workflows: workflows.clone(),
@@ -51,6 +54,7 @@ impl App {
             },
             hr,
             handover,
+            scim,
         );
         Self {
             workflows,

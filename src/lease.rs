@@ -226,6 +226,8 @@ mod tests {
                 (STATUS_TAG.into(), STATUS_PENDING.into()),
                 (STARTED_AT_TAG.into(), (unix_now() - 5).to_string()),
             ],
+            user_id: "AIDAEXAMPLE".into(),
+            created_at: 0,
             password_last_used: None,
         };
         let age = Leases::new(None).unfinished_claim(&pending);

@@ -47,6 +47,7 @@ use crate::config::{Config, PasswordDelivery};
 use crate::handler::App;
 use crate::http::HrSystems;
 use crate::http::connectors::{HiBob, Outbound};
+use crate::http::scim::ScimParts;
 use crate::http::webhook::{Deliveries, SigningKeys};
 use crate::hygiene::Sweeper;
 use crate::lease::Leases;
@@ -71,6 +72,10 @@ pub fn build_app(sdk: &SdkConfig, config: Config) -> App {
     }
     let secrets = Secrets::new(aws_sdk_secretsmanager::Client::new(sdk));
     let keys = SigningKeys::new(secrets.clone(), config.webhook_secret_arn.clone());
+    let scim_token = config
+        .scim_token_secret_arn
+        .clone()
+        .map(|arn| SigningKeys::of(secrets.clone(), Some(arn), "SCIM_TOKEN_SECRET_ARN"));
     let hr = HrSystems {
         bamboohr: SigningKeys::of(
             secrets.clone(),
@@ -107,6 +112,12 @@ pub fn build_app(sdk: &SdkConfig, config: Config) -> App {
         // Config refuses `link` without a table.
         _ => PasswordHandover::email(),
     };
+    let scim = ScimParts {
+        iam: iam.clone(),
+        leases: leases.clone(),
+        index: table.clone(),
+        token: scim_token,
+    };
     let workflows = Workflows::new(iam, ses, scheduler, config)
         .with_leases(leases)
         .with_password_handover(handover.clone());
@@ -117,5 +128,6 @@ pub fn build_app(sdk: &SdkConfig, config: Config) -> App {
         Deliveries::new(table),
         hr,
         handover,
+        scim,
     )
 }

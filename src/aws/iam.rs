@@ -194,6 +194,8 @@ impl Iam {
         {
             Ok(output) => Ok(output.user().map(|u| ExistingUser {
                 arn: u.arn().to_string(),
+                user_id: u.user_id().to_string(),
+                created_at: u.create_date().secs(),
                 path: u.path().to_string(),
                 tags: u
                     .tags()
@@ -343,17 +345,8 @@ impl Iam {
     /// The names of the groups the user is in. One page: IAM allows 10 groups per
     /// user, the page holds 100.
     pub async fn list_groups_for_user(&self, name: &str) -> Result<Vec<String>, AwsError> {
-        let output = self
-            .client
-            .list_groups_for_user()
-            .user_name(name)
-            .send()
-            .await?;
-        Ok(output
-            .groups()
-            .iter()
-            .map(|g| g.group_name().to_string())
-            .collect())
+        let groups = self.groups_of_user(name).await?;
+        Ok(groups.into_iter().map(|g| g.name).collect())
     }
 
     /// Removes the user from a group. Succeeds when it is not a member.

@@ -1,5 +1,5 @@
 //! Thin adapters over the AWS SDK clients: one method per call the workflow
-//! makes (IAM, SES, Secrets Manager, the DynamoDB idempotency table and its
+//! makes (IAM, its directory walk for SCIM, SES, Secrets Manager, the DynamoDB idempotency table and its
 //! reveal records, Lambda's own Function URL), SDK errors
 //! mapped to [`AwsError`], IAM's transient conflicts retried;
 //! and the SDK configuration they share ([`sdk`]).
@@ -8,6 +8,7 @@ pub mod account;
 pub mod dynamodb;
 pub mod function_url;
 pub mod iam;
+pub mod iam_directory;
 pub mod iam_hygiene;
 pub mod last_answer;
 pub mod reveals;

@@ -11,13 +11,14 @@ use serde::Deserialize;
 
 use super::leaver::parse_hr_time;
 use super::{
-    Email, FieldError, FieldWarning, GroupName, MAX_TAGS, Username, check_tag_key,
-    is_valid_tag_value, normalise_tag_value,
+    Email, FieldError, FieldWarning, GroupName, MAX_TAG_VALUE_CHARS, MAX_TAGS, Username,
+    check_tag_key, encode_tag_text, is_valid_tag_value, normalise_tag_value,
 };
 use crate::identity::ownership::ACCESS_KEY_DESCRIPTION_TAGS;
 use crate::identity::ownership::{
-    CONTACT_EMAIL_TAG, DEPARTMENT_TAG, EMAIL_HASH_TAG, EMPLOYEE_ID_TAG, MANAGED_BY_TAG,
-    MANAGED_BY_VALUE, Person, RESERVED_TAG_KEYS, unix_now,
+    CONTACT_EMAIL_TAG, DEPARTMENT_TAG, EMAIL_HASH_TAG, EMPLOYEE_ID_TAG, EXTERNAL_ID_TAG,
+    FAMILY_NAME_TAG, GIVEN_NAME_TAG, MANAGED_BY_TAG, MANAGED_BY_VALUE, Person, RESERVED_TAG_KEYS,
+    unix_now,
 };
 use crate::identity::{AwsError, EmployeeResult, Status, Step};
 
@@ -63,6 +64,19 @@ fn free_text(field: &str, raw: &str, warnings: &mut Vec<FieldWarning>) -> Option
             Some(value)
         }
     }
+}
+
+/// `value` as a tag value that reads back exactly ([`encode_tag_text`]).
+fn exact_tag_text(field: &str, value: &str) -> Result<String, FieldError> {
+    encode_tag_text(value).ok_or_else(|| {
+        FieldError::new(
+            field,
+            format!(
+                "too long for an IAM tag ({MAX_TAG_VALUE_CHARS} characters) once its characters \
+                 IAM does not allow are escaped"
+            ),
+        )
+    })
 }
 
 /// The employee record as HR sends it (camelCase JSON); only `email` is required.
@@ -123,6 +137,11 @@ pub struct Employee {
     pub hired_at: Option<i64>,
     /// Explicitly a rehire (`rehire: true`).
     pub rehire: bool,
+    /// The record says whether the person has an `externalId` (SCIM), so an
+    /// update removes the tag when it has none; HR records never do.
+    pub speaks_for_external_id: bool,
+    /// IAM's id of the person's user, when the caller resolved it ([`Employee::known_as`]).
+    pub user_id: Option<String>,
 }
 
 impl Employee {
@@ -153,6 +172,14 @@ impl Employee {
             (MANAGED_BY_TAG.to_string(), MANAGED_BY_VALUE.to_string()),
             (EMAIL_HASH_TAG.to_string(), email.sha256_hex()),
         ];
+        for (key, field, value) in [
+            (GIVEN_NAME_TAG, "givenName", &given_name),
+            (FAMILY_NAME_TAG, "familyName", &family_name),
+        ] {
+            if let Some(value) = value {
+                tags.push((key.to_string(), exact_tag_text(field, value)?));
+            }
+        }
         let mut warnings = Vec::new();
         if is_valid_tag_value(email.as_str()) {
             tags.push((CONTACT_EMAIL_TAG.to_string(), email.as_str().to_string()));
@@ -272,7 +299,38 @@ impl Employee {
             termination_cancelled: record.termination_cancelled.unwrap_or(false),
             hired_at,
             rehire: record.rehire.unwrap_or(false),
+            speaks_for_external_id: false,
+            user_id: None,
         })
+    }
+
+    /// The same employee, known to be the IAM user with id `user_id` (see
+    /// [`Person::user_id`]).
+    pub fn known_as(mut self, user_id: &str) -> Self {
+        self.user_id = Some(user_id.to_string());
+        self
+    }
+
+    /// The same employee with the identity provider's id of the person (SCIM
+    /// `externalId`) in the [`EXTERNAL_ID_TAG`] tag, or without it: an update
+    /// then removes the tag. Errors: the id is empty or cannot be stored.
+    pub fn with_external_id(mut self, id: Option<&str>) -> Result<Self, FieldError> {
+        self.tags
+            .retain(|(k, _)| !k.eq_ignore_ascii_case(EXTERNAL_ID_TAG));
+        if let Some(id) = id {
+            if id.is_empty() {
+                return Err(FieldError::new(
+                    "externalId",
+                    "must not be empty when given",
+                ));
+            }
+            self.tags.push((
+                EXTERNAL_ID_TAG.to_string(),
+                exact_tag_text("externalId", id)?,
+            ));
+        }
+        self.speaks_for_external_id = true;
+        Ok(self)
     }
 }
 
@@ -305,6 +363,7 @@ impl<'a> From<&'a Employee> for Person<'a> {
             username: employee.username.as_str(),
             employee_id: employee.employee_id.as_deref(),
             email_hash: Some(employee.email.sha256_hex()),
+            user_id: employee.user_id.as_deref(),
         }
     }
 }
@@ -628,17 +687,17 @@ mod tests {
     #[test]
     fn limits_tag_count() {
         let mut r = record("jane@example.com");
-        for i in 0..38 {
+        for i in 0..34 {
             r.tags.insert(format!("k{i}"), "v".into());
         }
         assert!(
             Employee::parse(&r, &[]).is_ok(),
-            "38 + the function's 10 own keys + 2 access-key descriptions = 50"
+            "34 + the function's 14 own keys + 2 access-key descriptions = 50"
         );
-        r.tags.insert("k38".into(), "v".into());
+        r.tags.insert("k34".into(), "v".into());
         let err = Employee::parse(&r, &[]).unwrap_err();
         assert_eq!(err.field, "tags");
-        assert!(err.reason.contains("at most 38"), "{err}");
+        assert!(err.reason.contains("at most 34"), "{err}");
     }
 
     #[test]

@@ -16,6 +16,6 @@ pub use request::{
     Action, HrRequest, MAX_BATCH, OffboardingRequest, OnboardingRequest, ResendRequest,
 };
 pub use tags::{
-    MAX_TAG_VALUE_CHARS, MAX_TAGS, TAG_SUBSTITUTE, check_tag_key, is_valid_tag_value,
-    normalise_tag_value,
+    MAX_TAG_VALUE_CHARS, MAX_TAGS, TAG_SUBSTITUTE, check_tag_key, decode_tag_text, encode_tag_text,
+    is_valid_tag_value, normalise_tag_value,
 };

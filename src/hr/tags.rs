@@ -83,10 +83,65 @@ pub fn normalise_tag_value(value: &str) -> Cow<'_, str> {
     Cow::Owned(trim(&cut))
 }
 
+/// Stores `text` in a tag value so that [`decode_tag_text`] gives it back exactly
+/// (names and SCIM's `externalId` are read back by identity providers): every
+/// character IAM allows stays, except `=`; `=` and every other character become
+/// `=HH` per UTF-8 byte (`O'Brien` → `O=27Brien`). `None` when the result is
+/// longer than [`MAX_TAG_VALUE_CHARS`].
+pub fn encode_tag_text(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut buf = [0u8; 4];
+    for c in text.chars() {
+        if c != '=' && all_tag_chars(c.encode_utf8(&mut buf)) {
+            out.push(c);
+        } else {
+            for byte in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("={byte:02X}"));
+            }
+        }
+    }
+    (out.chars().count() <= MAX_TAG_VALUE_CHARS).then_some(out)
+}
+
+/// The text [`encode_tag_text`] stored; a value it did not write (no valid
+/// `=HH` escapes, e.g. set by hand) is returned as it is.
+pub fn decode_tag_text(value: &str) -> String {
+    let mut bytes = Vec::with_capacity(value.len());
+    let mut rest = value.as_bytes();
+    while let Some((&first, tail)) = rest.split_first() {
+        let escaped = (first == b'=')
+            .then(|| tail.get(..2))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok());
+        match escaped {
+            Some(byte) => {
+                bytes.push(byte);
+                rest = &tail[2..];
+            }
+            None => {
+                bytes.push(first);
+                rest = tail;
+            }
+        }
+    }
+    String::from_utf8(bytes).unwrap_or_else(|_| value.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn tag_text_keeps_readable_names_and_escapes_the_rest() {
+        assert_eq!(encode_tag_text("Jane").as_deref(), Some("Jane"));
+        assert_eq!(encode_tag_text("O'Brien").as_deref(), Some("O=27Brien"));
+        assert_eq!(encode_tag_text("a=b").as_deref(), Some("a=3Db"));
+        assert_eq!(encode_tag_text("Zoë").as_deref(), Some("Zoë"));
+        assert_eq!(decode_tag_text("O=27Brien"), "O'Brien");
+        assert_eq!(decode_tag_text("set=by hand"), "set=by hand");
+        assert_eq!(encode_tag_text(&"'".repeat(86)), None);
+    }
 
     #[test]
     fn renders_everyday_department_names() {
@@ -144,6 +199,14 @@ mod tests {
             let once = normalise_tag_value(&raw).into_owned();
             prop_assert!(is_valid_tag_value(&once), "{once:?}");
             prop_assert_eq!(normalise_tag_value(&once), once.as_str());
+        }
+
+        #[test]
+        fn tag_text_round_trips_as_a_valid_value(raw in any::<String>()) {
+            if let Some(stored) = encode_tag_text(&raw) {
+                prop_assert!(is_valid_tag_value(&stored), "{stored:?}");
+                prop_assert_eq!(decode_tag_text(&stored), raw);
+            }
         }
 
         #[test]

@@ -4,8 +4,9 @@
 use axum::Router;
 
 use super::connectors::{self, BambooHr, Connectors, HiBob};
+use super::reveal;
+use super::scim::{self, ScimService};
 use super::webhook::{self, SigningKeys, WebhookState};
-use super::{reserved, reveal};
 use crate::reveal::PasswordHandover;
 
 /// The HR-system connectors' own parts: each vendor's signing keys, HiBob's API.
@@ -19,9 +20,13 @@ pub struct HrSystems {
 }
 
 /// The function's HTTP routes: the HR-system connectors (`/hr/`), the reveal
-/// page (`/reveal/`), the reserved prefix (`/scim/v2/`), and the webhook for
-/// everything else.
-pub fn router(webhook: WebhookState, hr: HrSystems, handover: PasswordHandover) -> Router {
+/// page (`/reveal/`), SCIM (`/scim/v2/`), and the webhook for everything else.
+pub fn router(
+    webhook: WebhookState,
+    hr: HrSystems,
+    handover: PasswordHandover,
+    scim: std::sync::Arc<ScimService>,
+) -> Router {
     let shared = Connectors {
         workflows: webhook.workflows.clone(),
         deliveries: webhook.deliveries.clone(),
@@ -29,6 +34,6 @@ pub fn router(webhook: WebhookState, hr: HrSystems, handover: PasswordHandover) 
     };
     connectors::routes(shared, (BambooHr, hr.bamboohr), hr.hibob)
         .merge(reveal::routes(handover))
-        .merge(reserved::routes())
+        .merge(scim::routes(scim))
         .merge(webhook::routes(webhook))
 }

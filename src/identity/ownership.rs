@@ -42,8 +42,18 @@ pub const OFFBOARDED_AT_TAG: &str = "OffboardedAt";
 /// Tag key holding the attempt id (Lambda request id and batch index) of the
 /// run that created or last claimed the user.
 pub const ATTEMPT_TAG: &str = "OnboardingAttempt";
+/// Tag key holding the given name, as HR or the identity provider sent it.
+pub const GIVEN_NAME_TAG: &str = "GivenName";
+/// Tag key holding the family name.
+pub const FAMILY_NAME_TAG: &str = "FamilyName";
+/// Tag key holding the identity provider's id of the person (SCIM `externalId`,
+/// RFC 7643 §3.1).
+pub const EXTERNAL_ID_TAG: &str = "ScimExternalId";
+/// Tag key holding when a SCIM client deleted the user (unix seconds): the user
+/// is offboarded, hidden from SCIM, and left to the sweep's deletion.
+pub const SCIM_DELETED_AT_TAG: &str = "ScimDeletedAt";
 /// Tag keys this function sets itself; HR-provided tags may not use them.
-pub const RESERVED_TAG_KEYS: [&str; 10] = [
+pub const RESERVED_TAG_KEYS: [&str; 14] = [
     MANAGED_BY_TAG,
     STATUS_TAG,
     EMPLOYEE_ID_TAG,
@@ -54,6 +64,10 @@ pub const RESERVED_TAG_KEYS: [&str; 10] = [
     ATTEMPT_TAG,
     CONTACT_EMAIL_TAG,
     MFA_REMINDED_AT_TAG,
+    GIVEN_NAME_TAG,
+    FAMILY_NAME_TAG,
+    EXTERNAL_ID_TAG,
+    SCIM_DELETED_AT_TAG,
 ];
 
 /// Status while an attempt runs (or was cut off).
@@ -173,6 +187,10 @@ pub struct Person<'a> {
     /// Hex SHA-256 of the email, when given: must equal the `EmailSha256` tag
     /// (unless an update changes the email of a person recognised by employee id).
     pub email_hash: Option<String>,
+    /// IAM's id of the user, when the caller already resolved it (a SCIM
+    /// client names users by id): a user with this id is the person's, whatever
+    /// the other identifiers say.
+    pub user_id: Option<&'a str>,
 }
 
 /// How an existing user relates to a [`Person`].
@@ -204,6 +222,15 @@ impl Person<'_> {
         }
         if user.path != path {
             return Recognised::Foreign(OUTSIDE_PATH);
+        }
+        if let Some(id) = self.user_id {
+            return if user.user_id == id {
+                Recognised::Same
+            } else {
+                Recognised::Foreign(
+                    "the IAM user with this name was created again since it was read",
+                )
+            };
         }
         let same_email = self
             .email_hash
@@ -276,6 +303,8 @@ mod tests {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            user_id: "AIDAEXAMPLE".into(),
+            created_at: 0,
             password_last_used: None,
         }
     }
@@ -291,6 +320,7 @@ mod tests {
             username: "jane",
             employee_id: id,
             email_hash: hash.map(str::to_string),
+            user_id: None,
         };
         let same = user("/employees/", &ours);
         assert_eq!(

@@ -1,10 +1,15 @@
-//! An IAM user as the workflows see it: ARN, path, tags, last password use.
+//! An IAM user as the workflows see it: ARN, id, path, tags, creation, last password use.
 
 /// A user that already exists, as far as onboarding cares.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExistingUser {
     /// The user's ARN.
     pub arn: String,
+    /// IAM's stable id of the user (`AIDA…`); a user created again under the
+    /// same name gets another.
+    pub user_id: String,
+    /// When IAM created the user (unix seconds).
+    pub created_at: i64,
     /// The user's path (`/employees/`).
     pub path: String,
     /// The user's tags, as key–value pairs.

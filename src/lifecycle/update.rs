@@ -1,8 +1,10 @@
 //! The update workflow (movers): the user's tags and allowed groups follow the
 //! HR record.
 //! - Tags: the record's tags and the function's own keys (`EmployeeId`,
-//!   `Department`, `EmailSha256`) are set where they differ; `Department` is
-//!   removed when the record no longer has one. The marker and status tags are
+//!   `Department`, `EmailSha256`, `GivenName`, `FamilyName`, SCIM's
+//!   `ScimExternalId`) are set where they differ; `Department`, the names (and
+//!   `ScimExternalId`, for a SCIM record) are removed when the record no longer
+//!   has them. The marker and status tags are
 //!   never changed; other tags (e.g. access-key descriptions) stay.
 //! - Groups: `groups` is the complete wanted list within `ALLOWED_GROUPS`; groups
 //!   outside the allow-list are left alone.
@@ -25,8 +27,8 @@ use crate::batch::for_each_entry;
 use crate::config::Config;
 use crate::hr::{Employee, GroupName, OnboardingRequest, mask_emails_in};
 use crate::identity::ownership::{
-    CONTACT_EMAIL_TAG, DEPARTMENT_TAG, MANAGED_BY_TAG, MANAGED_BY_VALUE, Person, STATUS_OFFBOARDED,
-    STATUS_TAG, in_progress,
+    CONTACT_EMAIL_TAG, DEPARTMENT_TAG, EXTERNAL_ID_TAG, FAMILY_NAME_TAG, GIVEN_NAME_TAG,
+    MANAGED_BY_TAG, MANAGED_BY_VALUE, Person, STATUS_OFFBOARDED, STATUS_TAG, in_progress,
 };
 use crate::identity::{EmployeeResult, ResultError, Status, Step};
 use crate::lease::Leases;
@@ -69,17 +71,24 @@ impl Changes {
             .cloned()
             .collect();
         // The function's optional keys that the record no longer yields.
-        let remove_tags = [DEPARTMENT_TAG, CONTACT_EMAIL_TAG]
-            .into_iter()
-            .filter(|own| {
-                !employee
-                    .tags
-                    .iter()
-                    .any(|(k, _)| k.eq_ignore_ascii_case(own))
-            })
-            .filter_map(|own| user.tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(own)))
-            .map(|(key, _)| key.clone())
-            .collect();
+        let external_id = employee.speaks_for_external_id.then_some(EXTERNAL_ID_TAG);
+        let remove_tags = [
+            DEPARTMENT_TAG,
+            CONTACT_EMAIL_TAG,
+            GIVEN_NAME_TAG,
+            FAMILY_NAME_TAG,
+        ]
+        .into_iter()
+        .chain(external_id)
+        .filter(|own| {
+            !employee
+                .tags
+                .iter()
+                .any(|(k, _)| k.eq_ignore_ascii_case(own))
+        })
+        .filter_map(|own| user.tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(own)))
+        .map(|(key, _)| key.clone())
+        .collect();
         let join = employee
             .groups
             .iter()

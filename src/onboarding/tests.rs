@@ -238,6 +238,8 @@ async fn sends_the_exact_requests_of_a_full_onboarding() {
                     == [
                         ("ManagedBy", "iam-onboarding"),
                         ("EmailSha256", email_hash.as_str()),
+                        ("GivenName", "Jane"),
+                        ("FamilyName", "Doe"),
                         ("ContactEmail", "jane.doe@example.com"),
                         ("EmployeeId", "E-1042"),
                         ("Department", "Engineering"),
@@ -804,7 +806,7 @@ async fn a_rehire_lifts_the_deny_and_onboards_again() {
             })
             .then_output(|| DetachUserPolicyOutput::builder().build());
         let untag = mock!(IamClient::untag_user)
-            .match_requests(|req| req.tag_keys() == ["OffboardedAt"])
+            .match_requests(|req| req.tag_keys() == ["OffboardedAt", "ScimDeletedAt"])
             .then_output(|| UntagUserOutput::builder().build());
         let onboarder = rules.onboarder(&[&get_user, &detach, &untag]);
         let result = run_one(&onboarder, false).await;

@@ -20,8 +20,8 @@ use crate::config::Config;
 use crate::deadline::Deadline;
 use crate::hr::{Employee, FieldError, OnboardingRequest, mask_emails_in};
 use crate::identity::ownership::{
-    IN_PROGRESS_SECONDS, OFFBOARDED_AT_TAG, OUTSIDE_PATH, STATUS_COMPLETE, STATUS_FAILED,
-    STATUS_PENDING, STATUS_TAG, attempt_tags, in_progress, marker_tags, unix_now,
+    IN_PROGRESS_SECONDS, OFFBOARDED_AT_TAG, OUTSIDE_PATH, SCIM_DELETED_AT_TAG, STATUS_COMPLETE,
+    STATUS_FAILED, STATUS_PENDING, STATUS_TAG, attempt_tags, in_progress, marker_tags, unix_now,
 };
 use crate::identity::{
     AccountContext, EmployeeResult, OneTimePassword, ResultError, Status, Step, WelcomeEmail,
@@ -346,7 +346,7 @@ impl Onboarder {
     }
 
     /// Rehire of an offboarded user: detaches `AWSDenyAll`, then removes the
-    /// `OffboardedAt` tag, whose presence tells a retry that this is still to do.
+    /// `OffboardedAt` tag (and `ScimDeletedAt`, which hides a user from SCIM), whose presence tells a retry that this is still to do.
     /// Old credentials stay inactive.
     async fn end_offboarded_state(
         &self,
@@ -361,7 +361,13 @@ impl Onboarder {
             .await
             .map_err(|e| (Step::LiftDeny, e))?;
         Step::ClearOffboarded
-            .run(self.iam.untag_user(name, &[OFFBOARDED_AT_TAG.to_string()]))
+            .run(self.iam.untag_user(
+                name,
+                &[
+                    OFFBOARDED_AT_TAG.to_string(),
+                    SCIM_DELETED_AT_TAG.to_string(),
+                ],
+            ))
             .await
             .map_err(|e| (Step::ClearOffboarded, e))
     }

@@ -16,9 +16,8 @@ use super::{
 };
 use crate::identity::ownership::ACCESS_KEY_DESCRIPTION_TAGS;
 use crate::identity::ownership::{
-    CONTACT_EMAIL_TAG, DEPARTMENT_TAG, EMAIL_HASH_TAG, EMPLOYEE_ID_TAG, EXTERNAL_ID_TAG,
-    FAMILY_NAME_TAG, GIVEN_NAME_TAG, MANAGED_BY_TAG, MANAGED_BY_VALUE, Person, RESERVED_TAG_KEYS,
-    unix_now,
+    CONTACT_EMAIL_TAG, DEPARTMENT_TAG, EMAIL_HASH_TAG, EMPLOYEE_ID_TAG, FAMILY_NAME_TAG,
+    GIVEN_NAME_TAG, MANAGED_BY_TAG, MANAGED_BY_VALUE, Person, RESERVED_TAG_KEYS, unix_now,
 };
 use crate::identity::{AwsError, EmployeeResult, Status, Step};
 
@@ -137,9 +136,9 @@ pub struct Employee {
     pub hired_at: Option<i64>,
     /// Explicitly a rehire (`rehire: true`).
     pub rehire: bool,
-    /// The record says whether the person has an `externalId` (SCIM), so an
-    /// update removes the tag when it has none; HR records never do.
-    pub speaks_for_external_id: bool,
+    /// The record comes from an identity provider (SCIM,
+    /// [`Employee::from_identity_provider`]); HR records never do.
+    pub from_identity_provider: bool,
     /// IAM's id of the person's user, when the caller resolved it ([`Employee::known_as`]).
     pub user_id: Option<String>,
 }
@@ -299,7 +298,7 @@ impl Employee {
             termination_cancelled: record.termination_cancelled.unwrap_or(false),
             hired_at,
             rehire: record.rehire.unwrap_or(false),
-            speaks_for_external_id: false,
+            from_identity_provider: false,
             user_id: None,
         })
     }
@@ -311,25 +310,28 @@ impl Employee {
         self
     }
 
-    /// The same employee with the identity provider's id of the person (SCIM
-    /// `externalId`) in the [`EXTERNAL_ID_TAG`] tag, or without it: an update
-    /// then removes the tag. Errors: the id is empty or cannot be stored.
-    pub fn with_external_id(mut self, id: Option<&str>) -> Result<Self, FieldError> {
-        self.tags
-            .retain(|(k, _)| !k.eq_ignore_ascii_case(EXTERNAL_ID_TAG));
-        if let Some(id) = id {
-            if id.is_empty() {
-                return Err(FieldError::new(
-                    "externalId",
-                    "must not be empty when given",
-                ));
+    /// The same employee as an identity provider (SCIM) describes the person:
+    /// `tags` (key, SCIM attribute, text) set, or removed when `None`, with
+    /// [`crate::identity::ownership::SCIM_OPTIONAL_TAGS`] removed by an update
+    /// when the record has no value. An update may then change the tags of an
+    /// offboarded user (identity providers keep deactivated users' attributes
+    /// current); it still never adds a leaver to a group. Errors: an empty or
+    /// unstorable value.
+    pub fn from_identity_provider(
+        mut self,
+        tags: &[(&str, &str, Option<&str>)],
+    ) -> Result<Self, FieldError> {
+        for (key, field, value) in tags {
+            self.tags.retain(|(k, _)| !k.eq_ignore_ascii_case(key));
+            if let Some(value) = value {
+                if value.is_empty() {
+                    return Err(FieldError::new(*field, "must not be empty when given"));
+                }
+                self.tags
+                    .push((key.to_string(), exact_tag_text(field, value)?));
             }
-            self.tags.push((
-                EXTERNAL_ID_TAG.to_string(),
-                exact_tag_text("externalId", id)?,
-            ));
         }
-        self.speaks_for_external_id = true;
+        self.from_identity_provider = true;
         Ok(self)
     }
 }
@@ -687,17 +689,17 @@ mod tests {
     #[test]
     fn limits_tag_count() {
         let mut r = record("jane@example.com");
-        for i in 0..34 {
+        for i in 0..32 {
             r.tags.insert(format!("k{i}"), "v".into());
         }
         assert!(
             Employee::parse(&r, &[]).is_ok(),
-            "34 + the function's 14 own keys + 2 access-key descriptions = 50"
+            "32 + the function's 16 own keys + 2 access-key descriptions = 50"
         );
-        r.tags.insert("k34".into(), "v".into());
+        r.tags.insert("k32".into(), "v".into());
         let err = Employee::parse(&r, &[]).unwrap_err();
         assert_eq!(err.field, "tags");
-        assert!(err.reason.contains("at most 34"), "{err}");
+        assert!(err.reason.contains("at most 32"), "{err}");
     }
 
     #[test]

@@ -49,11 +49,16 @@ pub const FAMILY_NAME_TAG: &str = "FamilyName";
 /// Tag key holding the identity provider's id of the person (SCIM `externalId`,
 /// RFC 7643 §3.1).
 pub const EXTERNAL_ID_TAG: &str = "ScimExternalId";
+/// Tag key holding the name a SCIM client displays (`displayName`).
+pub const DISPLAY_NAME_TAG: &str = "ScimDisplayName";
+/// Tag key holding how a SCIM client described the address (its `type` and
+/// `primary`), so it reads back as sent.
+pub const EMAIL_SHAPE_TAG: &str = "ScimEmailShape";
 /// Tag key holding when a SCIM client deleted the user (unix seconds): the user
 /// is offboarded, hidden from SCIM, and left to the sweep's deletion.
 pub const SCIM_DELETED_AT_TAG: &str = "ScimDeletedAt";
 /// Tag keys this function sets itself; HR-provided tags may not use them.
-pub const RESERVED_TAG_KEYS: [&str; 14] = [
+pub const RESERVED_TAG_KEYS: [&str; 16] = [
     MANAGED_BY_TAG,
     STATUS_TAG,
     EMPLOYEE_ID_TAG,
@@ -67,7 +72,17 @@ pub const RESERVED_TAG_KEYS: [&str; 14] = [
     GIVEN_NAME_TAG,
     FAMILY_NAME_TAG,
     EXTERNAL_ID_TAG,
+    DISPLAY_NAME_TAG,
+    EMAIL_SHAPE_TAG,
     SCIM_DELETED_AT_TAG,
+];
+/// The tags a SCIM record speaks for besides the HR ones: an update of a SCIM
+/// record removes them when the record has no value.
+pub const SCIM_OPTIONAL_TAGS: [&str; 4] = [
+    EXTERNAL_ID_TAG,
+    DISPLAY_NAME_TAG,
+    EMAIL_SHAPE_TAG,
+    EMPLOYEE_ID_TAG,
 ];
 
 /// Status while an attempt runs (or was cut off).

@@ -1,10 +1,11 @@
 //! The update workflow (movers): the user's tags and allowed groups follow the
 //! HR record.
 //! - Tags: the record's tags and the function's own keys (`EmployeeId`,
-//!   `Department`, `EmailSha256`, `GivenName`, `FamilyName`, SCIM's
-//!   `ScimExternalId`) are set where they differ; `Department`, the names (and
-//!   `ScimExternalId`, for a SCIM record) are removed when the record no longer
-//!   has them. The marker and status tags are
+//!   `Department`, `EmailSha256`, `GivenName`, `FamilyName`, and SCIM's
+//!   `ScimExternalId` and `ScimDisplayName`) are set where they differ;
+//!   `Department` and the names (and, for a SCIM record, `EmployeeId`,
+//!   `ScimExternalId` and `ScimDisplayName`) are removed when the record no
+//!   longer has them. The marker and status tags are
 //!   never changed; other tags (e.g. access-key descriptions) stay.
 //! - Groups: `groups` is the complete wanted list within `ALLOWED_GROUPS`; groups
 //!   outside the allow-list are left alone.
@@ -27,8 +28,8 @@ use crate::batch::for_each_entry;
 use crate::config::Config;
 use crate::hr::{Employee, GroupName, OnboardingRequest, mask_emails_in};
 use crate::identity::ownership::{
-    CONTACT_EMAIL_TAG, DEPARTMENT_TAG, EXTERNAL_ID_TAG, FAMILY_NAME_TAG, GIVEN_NAME_TAG,
-    MANAGED_BY_TAG, MANAGED_BY_VALUE, Person, STATUS_OFFBOARDED, STATUS_TAG, in_progress,
+    CONTACT_EMAIL_TAG, DEPARTMENT_TAG, FAMILY_NAME_TAG, GIVEN_NAME_TAG, MANAGED_BY_TAG,
+    MANAGED_BY_VALUE, Person, SCIM_OPTIONAL_TAGS, STATUS_OFFBOARDED, STATUS_TAG, in_progress,
 };
 use crate::identity::{EmployeeResult, ResultError, Status, Step};
 use crate::lease::Leases;
@@ -71,15 +72,20 @@ impl Changes {
             .cloned()
             .collect();
         // The function's optional keys that the record no longer yields.
-        let external_id = employee.speaks_for_external_id.then_some(EXTERNAL_ID_TAG);
+        let scim: &[&str] = if employee.from_identity_provider {
+            &SCIM_OPTIONAL_TAGS
+        } else {
+            &[]
+        };
         let remove_tags = [
             DEPARTMENT_TAG,
             CONTACT_EMAIL_TAG,
             GIVEN_NAME_TAG,
             FAMILY_NAME_TAG,
         ]
-        .into_iter()
-        .chain(external_id)
+        .iter()
+        .chain(scim)
+        .copied()
         .filter(|own| {
             !employee
                 .tags
@@ -212,7 +218,10 @@ impl Updater {
         };
         let mut result = EmployeeResult::new(employee, Status::Updated);
         result.user_arn = Some(user.arn.clone());
-        if user.tag(STATUS_TAG) == Some(STATUS_OFFBOARDED) {
+        // An identity provider keeps a deactivated user's attributes current:
+        // its tags may change, never its groups (checked below).
+        let leaver = user.tag(STATUS_TAG) == Some(STATUS_OFFBOARDED);
+        if leaver && !employee.from_identity_provider {
             result.status = Status::Conflict;
             result.error = Some(ResultError {
                 code: "UserOffboarded".into(),
@@ -254,6 +263,18 @@ impl Updater {
             }
         };
         let changes = Changes::between(employee, &user, &groups, &self.config);
+        if leaver && !changes.join.is_empty() {
+            result.status = Status::Conflict;
+            result.error = Some(ResultError {
+                code: "UserOffboarded".into(),
+                message:
+                    "the user is offboarded: it joins groups once rehired; nothing was changed"
+                        .into(),
+                field: Some("groups".into()),
+                step: None,
+            });
+            return result;
+        }
         let cancel_plan = self
             .pending
             .cancel_plan(name)

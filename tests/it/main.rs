@@ -15,6 +15,8 @@ mod resend;
 mod retries;
 mod reveal;
 mod reveal_browser;
+mod scim;
+mod scim_suites;
 mod standard_webhooks;
 mod sweep;
 mod watch;

@@ -49,17 +49,21 @@ fn user_schema() -> Value {
                     attribute("familyName", "string", "readWrite", json!({})),
                 ],
             })),
+            attribute("displayName", "string", "readWrite", json!({})),
             attribute("emails", "complex", "readWrite", json!({
-                "multiValued": true,
-                "description": "The work address (one is kept: the primary, else the work one)",
+                "multiValued": true, "required": true,
+                "description": "The work address, where the welcome email goes: one is kept (the \
+                    primary one, else the work one) and returned as the primary work address",
                 "subAttributes": [
                     attribute("value", "string", "readWrite", json!({"required": true})),
-                    attribute("type", "string", "readWrite", json!({"canonicalValues": ["work"]})),
-                    attribute("primary", "boolean", "readWrite", json!({})),
+                    attribute("type", "string", "readOnly", json!({"canonicalValues": ["work"]})),
+                    attribute("primary", "boolean", "readOnly", json!({})),
                 ],
             })),
             attribute("active", "boolean", "readWrite", json!({
-                "description": "false: offboarded (AWSDenyAll, no password, keys inactive); true again: rehired",
+                "required": true,
+                "description": "false: offboarded (AWSDenyAll, no password, keys inactive); true \
+                    again: rehired. Absent in a request: true",
             })),
             attribute("groups", "complex", "readOnly", json!({
                 "multiValued": true, "returned": "request",
@@ -178,6 +182,14 @@ pub async fn service_provider_config(Base(base): Base) -> Response {
             "ServiceProviderConfig",
             format!("{base}/ServiceProviderConfig"),
         ),
+    )
+}
+
+/// `POST /.search` across resource types (RFC 7644 §3.4.3): not supported
+/// (`501`); search `/Users/.search` or `/Groups/.search`.
+pub async fn search_everything() -> ScimError {
+    ScimError::not_implemented(
+        "search across resource types is not supported: use /Users/.search or /Groups/.search",
     )
 }
 

@@ -98,6 +98,11 @@ impl ScimError {
         Self::new(StatusCode::INTERNAL_SERVER_ERROR, None, detail)
     }
 
+    /// `501`: a SCIM feature this provider does not offer.
+    pub fn not_implemented(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_IMPLEMENTED, None, detail)
+    }
+
     /// `503` with `Retry-After`: try again shortly (another change of the same
     /// person is in progress, or the invocation ran out of time).
     pub fn busy(detail: impl Into<String>) -> Self {

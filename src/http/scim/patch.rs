@@ -233,8 +233,9 @@ fn set(user: &mut ScimUser, target: &Target, op: Op, value: &Value) -> Result<()
             ScimError::bad_request("mutability", "active cannot be removed; set it to false"),
         ),
         Target::Core(name) if name.eq_ignore_ascii_case("emails") && op == Op::Add => {
-            if let Some(email) = primary_email(value)? {
+            if let Some((email, shape)) = primary_email(value)? {
                 user.email = Some(email);
+                user.email_shape = Some(shape);
             }
             Ok(())
         }

@@ -35,6 +35,7 @@ pub fn routes(service: Arc<ScimService>) -> Router {
         .route("/ResourceTypes/{id}", get(discovery::resource_type))
         .route("/Schemas", get(discovery::schemas))
         .route("/Schemas/{id}", get(discovery::schema))
+        .route("/.search", post(discovery::search_everything))
         .route("/Users", get(users::list).post(users::create))
         .route("/Users/.search", post(users::search))
         .route(

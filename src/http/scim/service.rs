@@ -201,8 +201,33 @@ impl ScimService {
             .filter(|u| self.is_ours(&u.user))
             .map(|DirectoryUser { name, user, groups }| (Found { name, user }, groups))
             .collect();
-        users.sort_by(|a, b| a.0.user.user_id.cmp(&b.0.user.user_id));
+        // Oldest first: a user created while a client pages is on the last page.
+        users.sort_by(|a, b| {
+            (a.0.user.created_at, &a.0.user.user_id).cmp(&(b.0.user.created_at, &b.0.user.user_id))
+        });
         Ok((users, directory.groups))
+    }
+
+    /// Refuses `name` when IAM holds it in another letter case (IAM user names
+    /// are unique ignoring case; the lookup by name may be exact): one walk.
+    /// Errors: `409 uniqueness`.
+    pub async fn refuse_taken_name(&self, name: &str) -> Result<(), ScimError> {
+        let directory = self
+            .iam
+            .directory()
+            .await
+            .map_err(aws("GetAccountAuthorizationDetails"))?;
+        if directory
+            .users
+            .iter()
+            .any(|u| u.name.eq_ignore_ascii_case(name))
+        {
+            return Err(ScimError::uniqueness(
+                "an IAM user with this userName in another letter case exists \
+                 (IAM user names are unique ignoring case); nothing was changed",
+            ));
+        }
+        Ok(())
     }
 
     /// The allowed groups `name` is in (one `ListGroupsForUser`).
@@ -235,7 +260,14 @@ impl ScimService {
     ) -> Result<Employee, ScimError> {
         let record = user.record(groups, rehire)?;
         let employee = Employee::parse(&record, self.allowed_groups())
-            .and_then(|e| e.with_external_id(user.external_id.as_deref()))
+            .and_then(|e| {
+                let tags = user.identity_provider_tags();
+                let tags: Vec<(&str, &str, Option<&str>)> = tags
+                    .iter()
+                    .map(|(k, f, v)| (*k, *f, v.as_deref()))
+                    .collect();
+                e.from_identity_provider(&tags)
+            })
             .map_err(|e: FieldError| ScimError::field(&e))?;
         Ok(match user_id {
             Some(id) => employee.known_as(id),

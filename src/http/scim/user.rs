@@ -6,8 +6,9 @@
 //! | `id` | the user's `UserId` (stable across renames) |
 //! | `userName` | the user name |
 //! | `externalId` | tag `ScimExternalId` |
+//! | `displayName` | tag `ScimDisplayName` |
 //! | `name.givenName`, `name.familyName` | tags `GivenName`, `FamilyName` |
-//! | `emails` (one, `work`, primary) | tags `ContactEmail` and `EmailSha256` |
+//! | `emails` (one) | tags `ContactEmail` and `EmailSha256`; its `type` and `primary` as sent in `ScimEmailShape` (none: the primary work address) |
 //! | `active` | `false` once offboarded (`OnboardingStatus=offboarded`) |
 //! | enterprise `employeeNumber`, `department` | tags `EmployeeId`, `Department` |
 //! | `groups` (read-only) | the user's groups of `ALLOWED_GROUPS` |
@@ -23,15 +24,19 @@ use crate::aws::iam::ExistingUser;
 use crate::aws::iam_directory::IamGroup;
 use crate::hr::{EmployeeRecord, decode_tag_text};
 use crate::identity::ownership::{
-    CONTACT_EMAIL_TAG, DEPARTMENT_TAG, EMPLOYEE_ID_TAG, EXTERNAL_ID_TAG, FAMILY_NAME_TAG,
-    GIVEN_NAME_TAG, OFFBOARDED_AT_TAG, SCIM_DELETED_AT_TAG, STARTED_AT_TAG, STATUS_OFFBOARDED,
-    STATUS_TAG,
+    CONTACT_EMAIL_TAG, DEPARTMENT_TAG, DISPLAY_NAME_TAG, EMAIL_SHAPE_TAG, EMPLOYEE_ID_TAG,
+    EXTERNAL_ID_TAG, FAMILY_NAME_TAG, GIVEN_NAME_TAG, OFFBOARDED_AT_TAG, SCIM_DELETED_AT_TAG,
+    STARTED_AT_TAG, STATUS_OFFBOARDED, STATUS_TAG,
 };
 
 /// The core User schema (RFC 7643 §8.7.1).
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 /// The enterprise User extension (RFC 7643 §4.3).
 pub const ENTERPRISE_SCHEMA: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+/// Attributes the service provider sets (RFC 7643 §3.1, §4.1.2), and the
+/// list of schemas.
+const READ_ONLY: [&str; 4] = ["id", "meta", "groups", "schemas"];
 
 /// What SCIM reads and writes of a user.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -40,18 +45,59 @@ pub struct ScimUser {
     pub user_name: String,
     /// The client's id of the person.
     pub external_id: Option<String>,
+    /// The name the client displays.
+    pub display_name: Option<String>,
     /// `name.givenName`.
     pub given_name: Option<String>,
     /// `name.familyName`.
     pub family_name: Option<String>,
     /// The work address (the primary of `emails`).
     pub email: Option<String>,
+    /// Its `type` and `primary` as the client sent them; `None`: the primary
+    /// work address.
+    pub email_shape: Option<EmailShape>,
     /// Not offboarded.
     pub active: bool,
     /// Enterprise `employeeNumber`.
     pub employee_number: Option<String>,
     /// Enterprise `department`.
     pub department: Option<String>,
+}
+
+/// An address's `type` and `primary`, as a SCIM client sent them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EmailShape {
+    /// `type` (`work`, …).
+    pub kind: Option<String>,
+    /// `primary`.
+    pub primary: Option<bool>,
+}
+
+impl EmailShape {
+    /// The tag text: `+`, `-` or `.` (primary true, false, absent), then the type.
+    pub fn to_text(&self) -> String {
+        let flag = match self.primary {
+            Some(true) => '+',
+            Some(false) => '-',
+            None => '.',
+        };
+        format!("{flag}{}", self.kind.as_deref().unwrap_or_default())
+    }
+
+    /// The shape [`EmailShape::to_text`] wrote.
+    pub fn from_text(text: &str) -> Self {
+        let mut chars = text.chars();
+        let primary = match chars.next() {
+            Some('+') => Some(true),
+            Some('-') => Some(false),
+            _ => None,
+        };
+        let kind = chars.as_str();
+        Self {
+            kind: (!kind.is_empty()).then(|| kind.to_string()),
+            primary,
+        }
+    }
 }
 
 /// The read-only parts of a user resource.
@@ -97,9 +143,11 @@ impl ScimUser {
         Self {
             user_name: name.to_string(),
             external_id: text(EXTERNAL_ID_TAG),
+            display_name: text(DISPLAY_NAME_TAG),
             given_name: text(GIVEN_NAME_TAG),
             family_name: text(FAMILY_NAME_TAG),
             email: user.tag(CONTACT_EMAIL_TAG).map(str::to_string),
+            email_shape: text(EMAIL_SHAPE_TAG).map(|t| EmailShape::from_text(&t)),
             active: user.tag(STATUS_TAG) != Some(STATUS_OFFBOARDED),
             employee_number: user.tag(EMPLOYEE_ID_TAG).map(str::to_string),
             department: user.tag(DEPARTMENT_TAG).map(str::to_string),
@@ -135,6 +183,8 @@ impl ScimUser {
                 .unwrap_or(key);
             if name.eq_ignore_ascii_case("userName") {
                 user_name = Some(string("userName", value)?.unwrap_or_default());
+            } else if READ_ONLY.iter().any(|r| name.eq_ignore_ascii_case(r)) {
+                // RFC 7644 §3.5.1: read-only values in a replacement are ignored.
             } else {
                 user.set_core(name, value)?;
             }
@@ -150,6 +200,7 @@ impl ScimUser {
     pub fn set_core(&mut self, name: &str, value: &Value) -> Result<(), ScimError> {
         match name.to_ascii_lowercase().as_str() {
             "externalid" => self.external_id = string("externalId", value)?,
+            "displayname" => self.display_name = string("displayName", value)?,
             "name" => match value {
                 Value::Null => {
                     self.given_name = None;
@@ -162,13 +213,17 @@ impl ScimUser {
                 }
                 _ => return Err(ScimError::invalid_value("name", "must be an object")),
             },
-            "emails" => self.email = primary_email(value)?,
+            "emails" => {
+                let picked = primary_email(value)?;
+                self.email_shape = picked.as_ref().map(|(_, shape)| shape.clone());
+                self.email = picked.map(|(address, _)| address);
+            }
             "active" => self.active = boolean("active", value)?,
             "userName" | "username" => {
                 self.user_name = string("userName", value)?
                     .ok_or_else(|| ScimError::invalid_value("userName", "required"))?;
             }
-            "id" | "meta" | "groups" => {
+            "id" | "meta" | "groups" | "schemas" => {
                 return Err(ScimError::bad_request(
                     "mutability",
                     format!("{name} is read-only"),
@@ -198,6 +253,19 @@ impl ScimUser {
             _ => {}
         }
         Ok(())
+    }
+
+    /// The tags SCIM keeps besides the HR record's: (key, attribute, text).
+    pub fn identity_provider_tags(&self) -> [(&'static str, &'static str, Option<String>); 3] {
+        [
+            (EXTERNAL_ID_TAG, "externalId", self.external_id.clone()),
+            (DISPLAY_NAME_TAG, "displayName", self.display_name.clone()),
+            (
+                EMAIL_SHAPE_TAG,
+                "emails",
+                self.email_shape.as_ref().map(EmailShape::to_text),
+            ),
+        ]
     }
 
     /// The HR record of this user with allowed `groups`, for the workflows.
@@ -236,6 +304,9 @@ impl ScimUser {
             resource.insert("externalId".into(), json!(id));
         }
         resource.insert("userName".into(), json!(self.user_name));
+        if let Some(display) = &self.display_name {
+            resource.insert("displayName".into(), json!(display));
+        }
         let mut name = Map::new();
         if let Some(given) = &self.given_name {
             name.insert("givenName".into(), json!(given));
@@ -247,10 +318,18 @@ impl ScimUser {
             resource.insert("name".into(), Value::Object(name));
         }
         if let Some(email) = &self.email {
-            resource.insert(
-                "emails".into(),
-                json!([{"value": email, "type": "work", "primary": true}]),
-            );
+            let shape = self.email_shape.clone().unwrap_or(EmailShape {
+                kind: Some("work".into()),
+                primary: Some(true),
+            });
+            let mut entry = json!({"value": email});
+            if let Some(kind) = shape.kind {
+                entry["type"] = json!(kind);
+            }
+            if let Some(primary) = shape.primary {
+                entry["primary"] = json!(primary);
+            }
+            resource.insert("emails".into(), json!([entry]));
         }
         resource.insert("active".into(), json!(self.active));
         if let Some(groups) = meta.groups {
@@ -310,9 +389,9 @@ pub fn boolean(field: &str, value: &Value) -> Result<bool, ScimError> {
     }
 }
 
-/// The work address of an `emails` value: the `primary` one, else the one of
-/// type `work`, else the first; `null` or `[]` clears it.
-pub fn primary_email(value: &Value) -> Result<Option<String>, ScimError> {
+/// The work address of an `emails` value, with its shape: the `primary` one,
+/// else the one of type `work`, else the first; `null` or `[]` clears it.
+pub fn primary_email(value: &Value) -> Result<Option<(String, EmailShape)>, ScimError> {
     let entries = match value {
         Value::Null => return Ok(None),
         Value::Array(entries) => entries.as_slice(),
@@ -329,34 +408,39 @@ pub fn primary_email(value: &Value) -> Result<Option<String>, ScimError> {
         let object = entry
             .as_object()
             .ok_or_else(|| ScimError::invalid_value("emails", "must be an array of objects"))?;
-        let address = object
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case("value"))
-            .map(|(_, v)| string("emails.value", v))
-            .transpose()?
-            .flatten()
-            .ok_or_else(|| ScimError::invalid_value("emails.value", "required"))?;
-        let flag = |key: &str| {
+        let field = |key: &str| {
             object
                 .iter()
                 .find(|(k, _)| k.eq_ignore_ascii_case(key))
                 .map(|(_, v)| v)
+                .filter(|v| !v.is_null())
         };
-        let primary = flag("primary")
-            .map(|v| boolean("emails.primary", v))
+        let address = field("value")
+            .map(|v| string("emails.value", v))
             .transpose()?
-            .unwrap_or(false);
-        let work = flag("type")
-            .and_then(Value::as_str)
-            .is_some_and(|t| t.eq_ignore_ascii_case("work"));
-        parsed.push((address, primary, work));
+            .flatten()
+            .ok_or_else(|| ScimError::invalid_value("emails.value", "required"))?;
+        let primary = field("primary")
+            .map(|v| boolean("emails.primary", v))
+            .transpose()?;
+        let kind = field("type")
+            .map(|v| string("emails.type", v))
+            .transpose()?
+            .flatten();
+        parsed.push((address, EmailShape { kind, primary }));
     }
+    let work = |shape: &EmailShape| {
+        shape
+            .kind
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case("work"))
+    };
     let pick = parsed
         .iter()
-        .find(|(_, primary, _)| *primary)
-        .or_else(|| parsed.iter().find(|(_, _, work)| *work))
-        .or_else(|| parsed.first());
-    Ok(pick.map(|(address, _, _)| address.clone()))
+        .position(|(_, shape)| shape.primary == Some(true))
+        .or_else(|| parsed.iter().position(|(_, shape)| work(shape)))
+        .or_else(|| (!parsed.is_empty()).then_some(0));
+    Ok(pick.map(|i| parsed.swap_remove(i)))
 }
 
 #[cfg(test)]
@@ -375,7 +459,8 @@ mod tests {
                 {"value": "Jane@Example.com", "type": "work", "primary": "True"}
             ],
             "password": "ignored-Pa55!",
-            "displayName": "Jane",
+            "displayName": "Jane O'Brien",
+            "id": "ignored", "meta": {"created": "ignored"},
             ENTERPRISE_SCHEMA: {"employeeNumber": "E-1", "department": "R&D"}
         }))
         .unwrap();
@@ -384,9 +469,14 @@ mod tests {
             ScimUser {
                 user_name: "jane@example.com".into(),
                 external_id: Some("00u1".into()),
+                display_name: Some("Jane O'Brien".into()),
                 given_name: Some("Jane".into()),
                 family_name: Some("O'Brien".into()),
                 email: Some("Jane@Example.com".into()),
+                email_shape: Some(EmailShape {
+                    kind: Some("work".into()),
+                    primary: Some(true)
+                }),
                 active: true,
                 employee_number: Some("E-1".into()),
                 department: Some("R&D".into()),
@@ -416,7 +506,8 @@ mod tests {
             assert_eq!(err.scim_type, Some("invalidValue"), "{body}");
             assert!(err.detail.starts_with(field), "{body}: {}", err.detail);
         }
-        let err = ScimUser::from_resource(&json!({"userName": "a", "id": "x"})).unwrap_err();
+        let mut user = ScimUser::default();
+        let err = user.set_core("id", &json!("x")).unwrap_err();
         assert_eq!(err.scim_type, Some("mutability"));
     }
 }

@@ -170,8 +170,11 @@ pub async fn create(
 ) -> Result<Response, ScimError> {
     let wanted = ScimUser::from_resource(&body)?;
     let call = ctx.call();
-    let rehire = match svc.by_name(&wanted.user_name).await? {
-        NameLookup::Absent => false,
+    let existing = match svc.by_name(&wanted.user_name).await? {
+        NameLookup::Absent => {
+            svc.refuse_taken_name(&wanted.user_name).await?;
+            None
+        }
         NameLookup::Foreign(reason) => {
             return Err(ScimError::uniqueness(format!(
                 "{reason}; nothing was changed"
@@ -182,12 +185,15 @@ pub async fn create(
                 "a user with this userName already exists (IAM user names are unique ignoring case)",
             ));
         }
-        NameLookup::Ours(_) => true,
+        NameLookup::Ours(found) => Some(found),
     };
     // A user created inactive is onboarded, then offboarded: no access in between.
     let mut active = wanted.clone();
     active.active = true;
-    Box::pin(svc.onboard(&active, rehire, &call)).await?;
+    match &existing {
+        Some(found) => Box::pin(rehire(&svc, found, &active, &call)).await?,
+        None => Box::pin(svc.onboard(&active, false, &call)).await?,
+    }
     let mut found = read_back(&svc, &wanted.user_name).await?;
     svc.remember(&found).await;
     if !wanted.active {
@@ -275,13 +281,12 @@ async fn change(
             }
         }
         (false, true) => {
-            Box::pin(svc.onboard(&wanted, true, &call)).await?;
+            Box::pin(rehire(svc, &found, &wanted, &call)).await?;
             found = read_back(svc, &found.name).await?;
         }
         (false, false) if attributes_change => {
-            return Err(ScimError::conflict(
-                "the user is deactivated (offboarded): its attributes change when it is activated again",
-            ));
+            Box::pin(svc.update(&found, &wanted, Vec::new(), &call)).await?;
+            found = read_back(svc, &found.name).await?;
         }
         (false, false) => {}
     }
@@ -289,6 +294,26 @@ async fn change(
         StatusCode::OK,
         resource(svc, &found, base, &Projection::default(), None).await?,
     ))
+}
+
+/// Rehires the offboarded `found` as `wanted`: its attributes first (the
+/// onboarding recognises the person by them), then the onboarding, which
+/// lifts the deny and hands over a new one-time password.
+async fn rehire(
+    svc: &ScimService,
+    found: &Found,
+    wanted: &ScimUser,
+    call: &super::service::Call<'_>,
+) -> Result<(), ScimError> {
+    let current = found.scim();
+    if (ScimUser {
+        active: current.active,
+        ..wanted.clone()
+    }) != current
+    {
+        Box::pin(svc.update(found, wanted, Vec::new(), call)).await?;
+    }
+    Box::pin(svc.onboard(wanted, true, call)).await
 }
 
 /// `DELETE /Users/{id}`: offboards the user now, then hides it from SCIM; the

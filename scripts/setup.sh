@@ -49,3 +49,6 @@ done
 # The Standard Webhooks reference library signs the integration tests' and samples' requests.
 .venv/bin/python -c 'import standardwebhooks' 2>/dev/null \
   || { echo "setup: standardwebhooks missing from .venv after install" >&2; exit 1; }
+# The SCIM peer suites (tests/scim/peer_suites.py, docs/scim.md).
+.venv/bin/python -c 'import scim2_tester, scim2_client, scim_sanity' 2>/dev/null \
+  || { echo "setup: the SCIM peer suites (scim2-tester, scim-sanity) are missing from .venv after install" >&2; exit 1; }

@@ -12,6 +12,9 @@ budgets and writes them as JSON:
 4. batch throughput: 100 employees in one event vs 100 single events;
 5. size of the stripped bootstrap and of its zip.
 
+With `--bulk-people` the bulk queue's figures, and with `--scim-users` what SCIM's
+listing costs (AWS calls per page and per full listing, time per page).
+
 Then diagnostics that explain the figures: what init is made of (a C program
 doing only the Runtime API handshake; the bootstrap with fewer CA certificates),
 and latency and batch again with the proxy replaying recorded responses instead
@@ -1093,6 +1096,132 @@ def measure_bulk(children: Children, bootstrap: Path, base_env: dict, moto_port:
     return result
 
 
+# --------------------------------------------------------------------------
+# SCIM: the listing's cost (issue 23)
+
+SCIM_TOKEN = "bench-scim-token-0123456789abcdef"
+
+
+def scim_event(path: str, query: str = "") -> dict:
+    """A Function URL event GETting /scim/v2`path` with the bench's token."""
+    full = f"/scim/v2{path}"
+    return {"version": "2.0", "routeKey": "$default", "rawPath": full, "rawQueryString": query,
+            "headers": {"host": "bench.lambda-url.us-east-1.on.aws", "x-forwarded-proto": "https",
+                        "authorization": f"Bearer {SCIM_TOKEN}"},
+            "requestContext": {"accountId": "anonymous", "apiId": "bench", "domainName": "bench.lambda-url.us-east-1.on.aws",
+                               "http": {"method": "GET", "path": full, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
+                                        "userAgent": "bench"}, "requestId": "bench", "routeKey": "$default", "stage": "$default",
+                               "time": "04/Dec/2026:09:00:00 +0000", "timeEpoch": 0},
+            "body": None, "isBase64Encoded": False}
+
+
+def scim_users(moto_port: int, users: int) -> None:
+    """`users` users of the function (marked, under the path, with the tags SCIM reads), made
+    directly in moto (16 threads): the listing is measured, not the onboarding."""
+    import hashlib
+    from concurrent.futures import ThreadPoolExecutor
+
+    import boto3
+
+    iam = boto3.client("iam", **aws_kwargs(moto_port))
+
+    def make(i: int) -> None:
+        email = f"scim{i:05d}@example.com"
+        tags = {"ManagedBy": "iam-onboarding", "OnboardingStatus": "complete", "ContactEmail": email,
+                "EmailSha256": hashlib.sha256(email.encode()).hexdigest(), "GivenName": "Bench",
+                "FamilyName": f"User{i}", "EmployeeId": f"E-{i}"}
+        iam.create_user(UserName=email, Path="/employees/", Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
+
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(make, range(users)))
+
+
+def measure_scim(stub: RuntimeStub, children: Children, bootstrap: Path, base_env: dict, moto_port: int,
+                 logdir: Path, users: int) -> dict:
+    """GET /scim/v2/Users page by page (count 100) over `users` users, through a proxy that
+    adds no delay (moto's own time is the time per page), then a `userName eq` filter and
+    GET /Users/{id} twice (the first walks and writes the id index, the second reads it)."""
+    import boto3
+
+    scim_users(moto_port, users)
+    secret = boto3.client("secretsmanager", **aws_kwargs(moto_port)).create_secret(
+        Name="bench-scim-token", SecretString=SCIM_TOKEN)["ARN"]
+    table = "bench-scim-idempotency"
+    dynamodb = boto3.client("dynamodb", **aws_kwargs(moto_port))
+    dynamodb.create_table(TableName=table, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                          AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                          BillingMode="PAY_PER_REQUEST")
+    proxy = DelayProxy(moto_port, 0.0)
+    # moto answers a page of 1,000 users in seconds; IAM in well under one.
+    env = dict(base_env, AWS_ENDPOINT_URL=proxy.url, SCIM_TOKEN_SECRET_ARN=secret, IDEMPOTENCY_TABLE=table,
+               AWS_CALL_TIMEOUT_MS="30000", SIGNIN_URL="https://123456789012.signin.aws.amazon.com/console")
+    session = stub.new_session()
+    fn = Function(children, bootstrap, env, logdir / "scim.log")
+    try:
+        wait_ready(session, fn)
+
+        def get(path: str, query: str = "") -> tuple[dict, list[ProxiedRequest], float]:
+            t0 = now()
+            inv = session.invoke(scim_event(path, query), timeout=600)
+            t1 = now()
+            answer = inv.json()
+            if answer.get("statusCode") != 200:
+                raise MeasurementError(f"GET {path}?{query}: {answer.get('statusCode')} {str(answer.get('body'))[:300]}")
+            return json.loads(answer["body"]), proxy.between(t0, t1), t1 - t0
+
+        get("/ServiceProviderConfig")  # reads the token: not part of the figures
+        pages, seen, start = [], set(), 1
+        while True:
+            body, reqs, took = get("/Users", f"startIndex={start}&count=100")
+            resources = body["Resources"]
+            seen.update(r["id"] for r in resources)
+            pages.append({"ms": ms(took), "calls": len(reqs),
+                          "walk_calls": sum(r.action == "GetAccountAuthorizationDetails" for r in reqs)})
+            start += len(resources)
+            if not resources or start > body["totalResults"]:
+                break
+        if len(seen) != users:
+            raise MeasurementError(f"the listing returned {len(seen)} distinct users of {users}")
+        name = "scim00042@example.com"
+        query = urllib.parse.urlencode({"filter": f'userName eq "{name}"'}, quote_via=urllib.parse.quote)
+        body, by_name, by_name_s = get("/Users", query)
+        uid = body["Resources"][0]["id"]
+        _, first, first_s = get(f"/Users/{uid}")
+        _, again, again_s = get(f"/Users/{uid}")
+        rss = fn.vm_hwm_kib() / 1024
+    finally:
+        fn.stop()
+        proxy.shutdown()
+        proxy.server_close()
+    times = [p["ms"] for p in pages]
+    actions = lambda reqs: sorted(f"{r.service}:{r.action}" for r in reqs)
+    return {
+        "users": users, "pages": len(pages), "page_size": 100,
+        "calls_full_listing": sum(p["calls"] for p in pages),
+        "calls_per_page": statistics.median(p["calls"] for p in pages),
+        "walk_calls_per_page": statistics.median(p["walk_calls"] for p in pages),
+        "page_ms_median": round(statistics.median(times), 1), "page_ms_p90": round(percentile(times, 90), 1),
+        "full_listing_s": round(sum(times) / 1000, 1),
+        "filter_username_calls": actions(by_name), "filter_username_ms": ms(by_name_s),
+        "get_by_id_first_calls": actions(first), "get_by_id_first_ms": ms(first_s),
+        "get_by_id_calls": actions(again), "get_by_id_ms": ms(again_s),
+        "peak_rss_mib": round(rss, 1),
+    }
+
+
+def scim_table(scim: dict) -> str:
+    return "\n".join([
+        "| SCIM (issue 23), users in moto | pages of 100 | AWS calls, full listing | calls per page (walk calls) | time per page, median / p90 (ms) | full listing (s) | peak RSS (MiB) |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+        f"| {scim['users']} | {scim['pages']} | {scim['calls_full_listing']} | {scim['calls_per_page']} ({scim['walk_calls_per_page']}) | "
+        f"{scim['page_ms_median']} / {scim['page_ms_p90']} | {scim['full_listing_s']} | {scim['peak_rss_mib']} |",
+        "",
+        f"userName eq filter: {', '.join(scim['filter_username_calls'])} ({scim['filter_username_ms']} ms); "
+        f"GET /Users/{{id}}: first {', '.join(scim['get_by_id_first_calls'])} ({scim['get_by_id_first_ms']} ms), "
+        f"then {', '.join(scim['get_by_id_calls'])} ({scim['get_by_id_ms']} ms)",
+    ])
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--bootstrap", type=Path, required=True)
@@ -1106,6 +1235,7 @@ def main() -> int:
     ap.add_argument("--bulk-rate", type=float, default=20.0, help="IAM writes per second the proxy allows")
     ap.add_argument("--bulk-containers", type=int, default=4)
     ap.add_argument("--bulk-replay-people", type=int, default=5000)
+    ap.add_argument("--scim-users", type=int, default=5000, help="users SCIM lists (0: no SCIM figures)")
     args = ap.parse_args()
     if args.init_runs < 20 or not 1 <= args.batch <= 100 or args.delay_ms <= 0:
         ap.error("--init-runs must be >= 20, --batch 1..100, --delay-ms > 0")
@@ -1115,7 +1245,7 @@ def main() -> int:
 
     out = args.out
     out.mkdir(parents=True, exist_ok=True)
-    for name in ("init-spawns.log", "function.log", "function-replay.log", "moto.log", "results.json"):
+    for name in ("init-spawns.log", "function.log", "function-replay.log", "moto.log", "results.json", "scim.log", "scim.json"):
         (out / name).unlink(missing_ok=True)
     for old in out.glob("bulk-*.log"):
         old.unlink()
@@ -1125,6 +1255,7 @@ def main() -> int:
     delay_s = args.delay_ms / 1000.0
     diagnostics: dict = {}
     bulk: dict = {}
+    scim: dict = {}
     try:
         log("starting moto")
         _, moto_port = start_moto(children, args.moto_server, out)
@@ -1165,6 +1296,10 @@ def main() -> int:
                     replayer.shutdown()
                     replayer.server_close()
                 (out / "bulk.json").write_text(json.dumps(bulk, indent=2) + "\n")
+        if args.scim_users:
+            log(f"scim: {args.scim_users} users listed page by page, a filter, a read by id")
+            scim = measure_scim(stub, children, args.bootstrap, env, moto_port, out, args.scim_users)
+            (out / "scim.json").write_text(json.dumps(scim, indent=2) + "\n")
     except MeasurementError as err:
         log(f"could not measure: {err}")
         return 1
@@ -1185,6 +1320,7 @@ def main() -> int:
         "size": size,
         "diagnostics": diagnostics,
         "bulk": bulk,
+        "scim": scim,
     }
     results["figures"] = {
         "init_ms": verdict("init_ms", init["median_ms"]),
@@ -1202,6 +1338,9 @@ def main() -> int:
     missed = [k for k, v in results["figures"].items() if not v["pass"]]
     if bulk:
         print(bulk_table(bulk))
+        print()
+    if scim:
+        print(scim_table(scim))
         print()
     print(f"{5 - len(missed)} of 5 budgets met" + (f"; missed: {', '.join(missed)} (why: docs/benchmarks.md, \"Reading the figures\")" if missed else ""))
     print(f"JSON: {out / 'results.json'}")

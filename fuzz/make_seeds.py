@@ -25,7 +25,7 @@ SIGNED_AT = "1795770000"
 MESSAGE_ID = "msg_fuzz_seed"
 
 TARGETS = ["strict_json", "hr_request", "email_address", "tag_value_normalise",
-           "http_event", "webhook_signature", "credential_report", "hr_connectors", "reveal_link"]
+           "http_event", "webhook_signature", "credential_report", "hr_connectors", "reveal_link", "scim"]
 FREE_TEXT = {"employeeId", "department", "givenName", "familyName", "username", "effectiveAt"}
 
 seeds = {target: set() for target in TARGETS}

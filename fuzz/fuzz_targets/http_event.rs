@@ -1,8 +1,7 @@
 //! Every invocation event as the handler dispatches it (`handler::App::dispatch`
 //! without AWS): bytes → strict JSON payload → `http::HttpEvent::is_http`; an HTTP
 //! event → `HttpEvent::from_event` → `HttpEvent::serve` (the conversion into an
-//! `http::Request` and back into the origin's response) through the reserved routes
-//! (`http::reserved::routes`), the reveal routes (`http::reveal::routes`, links off) and, for every other path, a stand-in for the webhook
+//! `http::Request` and back into the origin's response) through SCIM's 404 (`http::scim::not_found`; its parsers: the `scim` target), the reveal routes (`http::reveal::routes`, links off) and, for every other path, a stand-in for the webhook
 //! route that reads the request as `webhook::WebhookRequest`, checks its signature
 //! headers the way `SigningKeys::check` does (`is_standard`, `verify_standard` or
 //! `verify`) with the key `FUZZ_SECRET` and parses an accepted body as
@@ -26,7 +25,7 @@ use iam_onboarding::http::webhook::{
     SIGNATURE_HEADER, SigningKey, TIMESTAMP_HEADER, WebhookRequest, standard, standard_request,
     verify, verify_standard,
 };
-use iam_onboarding::http::{HttpEvent, RawBody, reserved, reveal};
+use iam_onboarding::http::{HttpEvent, RawBody, reveal, scim};
 use iam_onboarding::reveal::PasswordHandover;
 use iam_onboarding::triggers::event_request::event_request;
 use iam_onboarding::triggers::sweep::{is_schedule, is_sweep_request, parse_sweep_request};
@@ -54,7 +53,8 @@ static RUNTIME: LazyLock<tokio::runtime::Runtime> = LazyLock::new(|| {
 });
 
 static ROUTER: LazyLock<Router> = LazyLock::new(|| {
-    reserved::routes()
+    Router::new()
+        .nest("/scim/v2", Router::new().fallback(scim::not_found))
         .merge(reveal::routes(PasswordHandover::email()))
         .merge(Router::new().fallback(webhook))
 });

@@ -15,6 +15,8 @@ use crate::world::{SENDER, TABLE, WEBHOOK_SECRET, World};
 use test_support::FakeHiBob;
 use test_support::tag;
 
+/// The bearer token in events/scim-*.json (a sample's, not a secret).
+const SCIM_SAMPLE_TOKEN: &str = "events-scim-token-0123456789abcdefghijklmnop";
 /// The BambooHR webhook's private key in the emulator's Secrets Manager.
 const BAMBOOHR_SECRET: &str = "bamboohr-private-key-for-the-samples";
 /// The HiBob webhook's signing secret and service user, in the emulator's
@@ -38,6 +40,9 @@ struct Expected {
     duplicate: bool,
     give_credentials: Option<String>,
     sweep: Option<SweepExpected>,
+    /// Users (each with its welcome email) a sample whose answer has no results creates (SCIM).
+    #[serde(default)]
+    creates: usize,
 }
 
 /// A credential sweep's answer: its outcome and actions ("user action outcome").
@@ -238,6 +243,16 @@ async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
         .unwrap()
         .arn
         .unwrap();
+    // The token of the SCIM samples (events/scim-*.json).
+    let scim_secret_arn = aws_sdk_secretsmanager::Client::new(&world.sdk)
+        .create_secret()
+        .name("scim-token")
+        .secret_string(SCIM_SAMPLE_TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .arn
+        .unwrap();
     let hibob = hibob_people();
     let dir = std::env::temp_dir().join(format!("iam-onboarding-events-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -252,6 +267,7 @@ async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
              OFFBOARDING_SCHEDULER_ROLE_ARN=arn:aws:iam::123456789012:role/iam-onboarding-scheduler\n\
              SWEEP_MAX_ACTIONS=0\nIDEMPOTENCY_TABLE={TABLE}\nBAMBOOHR_SECRET_ARN={bamboohr_secret_arn}\n\
              HIBOB_SECRET_ARN={hibob_secret_arn}\nHIBOB_API_URL={}\n\
+             SCIM_TOKEN_SECRET_ARN={scim_secret_arn}\n\
              HR_GROUP_MAP='{{\"Platform\":[\"developers\"]}}'\n\
              PASSWORD_DELIVERY=email\nIAM_WRITE_RATE=50\n",
             world.policy_arn, world.secret_arn, hibob.url
@@ -451,7 +467,7 @@ async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
         let created = if want.duplicate {
             0
         } else {
-            want.results.iter().filter(|s| *s == "created").count()
+            want.results.iter().filter(|s| *s == "created").count() + want.creates
         };
         let resent = want.results.iter().filter(|s| *s == "resent").count();
         let deleted = want.sweep.as_ref().map_or(0, |s| {
@@ -505,8 +521,8 @@ async fn every_sample_event_matches_its_expected_outcome_under_cargo_lambda() {
 }
 
 /// Plain HTTP through cargo lambda's Function URL emulation
-/// (`/lambda-url/<binary>/<path>`, payload 2.0 with the path): each reserved prefix
-/// answers 404 in its own format, and any other path is the webhook, as deployed.
+/// (`/lambda-url/<binary>/<path>`, payload 2.0 with the path): each prefix answers
+/// in its own format, and any other path is the webhook, as deployed.
 fn function_url_routes(watch: &Watch) -> Vec<String> {
     let agent = ureq::Agent::new_with_config(
         ureq::config::Config::builder()
@@ -533,12 +549,13 @@ fn function_url_routes(watch: &Watch) -> Vec<String> {
     let json = |body: &str| serde_json::from_str::<Value>(body).unwrap_or(Value::Null);
     let mut problems = Vec::new();
 
+    // SCIM answers in its own format: without a token, a SCIM 401.
     let (status, content_type, body) = read(agent.get(url("/scim/v2/Users")).call().unwrap());
     let scim = json(&body);
-    if status != 404
+    if status != 401
         || content_type != "application/scim+json"
         || scim["schemas"][0] != "urn:ietf:params:scim:api:messages:2.0:Error"
-        || scim["status"] != "404"
+        || scim["status"] != "401"
     {
         problems.push(format!(
             "GET /scim/v2/Users: {status} {content_type} {body}"

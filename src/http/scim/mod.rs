@@ -18,7 +18,7 @@ pub use patch::{Op, Operation, PATCH_SCHEMA, apply as apply_patch, operations};
 pub use query::{GroupFilter, ListRequest, MAX_RESULTS, Projection, UserFilter};
 pub use route::{not_found, routes};
 pub use service::{ScimParts, ScimService};
-pub use user::{ENTERPRISE_SCHEMA, ScimUser, USER_SCHEMA};
+pub use user::{ENTERPRISE_SCHEMA, EmailShape, ScimUser, USER_SCHEMA, UserMeta};
 
 /// SCIM's media type (RFC 7644 §3.1).
 pub const SCIM_MEDIA_TYPE: &str = "application/scim+json";

@@ -328,14 +328,20 @@ impl ListRequest {
             .take(self.count)
             .map(|item| self.projection.apply(render(item)))
             .collect();
-        json!({
-            "schemas": [LIST_SCHEMA],
-            "totalResults": items.len(),
-            "startIndex": self.start_index,
-            "itemsPerPage": resources.len(),
-            "Resources": resources,
-        })
+        list_response(self.start_index, items.len(), resources)
     }
+}
+
+/// A ListResponse (RFC 7644 §3.4.2) of `resources`, already paged and
+/// projected, out of `total`, the page starting at `start_index`.
+pub fn list_response(start_index: usize, total: usize, resources: Vec<Value>) -> Value {
+    json!({
+        "schemas": [LIST_SCHEMA],
+        "totalResults": total,
+        "startIndex": start_index,
+        "itemsPerPage": resources.len(),
+        "Resources": resources,
+    })
 }
 
 /// Splits a lower-cased attribute path into (extension object key, attribute, sub-attribute).

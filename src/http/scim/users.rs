@@ -8,7 +8,7 @@ use axum::http::{StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use super::query::{ListRequest, Projection, UserFilter};
+use super::query::{ListRequest, Projection, UserFilter, list_response};
 use super::route::{Base, Ctx, JsonBody, scim_json};
 use super::service::{Found, NameLookup, ScimService, visible};
 use super::user::{ScimUser, UserMeta, last_modified};
@@ -132,15 +132,7 @@ async fn answer_list(
         let groups = if wants { groups.clone() } else { None };
         rendered.push(resource(svc, found, base, &request.projection, groups).await?);
     }
-    // The page was rendered above (groups may need a call); `page` only counts and wraps.
-    let mut page = ListRequest {
-        start_index: 1,
-        count: rendered.len(),
-        ..request.clone()
-    }
-    .page(&rendered, |r| r.clone());
-    page["totalResults"] = users.len().into();
-    page["startIndex"] = request.start_index.into();
+    let page = list_response(request.start_index, users.len(), rendered);
     Ok(scim_json(StatusCode::OK, page))
 }
 

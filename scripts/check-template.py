@@ -95,7 +95,7 @@ DELETE_ACTIONS = ("iam:DeleteAccessKey", "iam:DeleteSSHPublicKey", "iam:DeleteSi
                   "iam:DeleteUser")
 DENY_ALL_ARN = "arn:aws:iam::aws:policy/AWSDenyAll"
 # The only tag keys the function may remove (UntagUser): its own.
-UNTAG_KEYS = ["ContactEmail", "Department", "EmployeeId", "FamilyName", "GivenName", "MfaReminderSentAt",
+UNTAG_KEYS = ["ContactEmail", "Department", "FamilyName", "GivenName", "MfaReminderSentAt",
               "OffboardedAt", "OnboardingAttempt", "ScimDeletedAt", "ScimDisplayName", "ScimEmailShape",
               "ScimExternalId"]
 # Future offboardings: one-time schedules in the stack's group, and passing the scheduler role.

@@ -25,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let _ = ListRequest::from_search(&body);
-    if let Ok(user) = ScimUser::from_resource(&body) {
+    if let Ok(user) = ScimUser::from_resource(&body, true) {
         let meta = UserMeta {
             id: "AIDAFUZZ",
             created: 0,
@@ -33,7 +33,8 @@ fuzz_target!(|data: &[u8]| {
             base: "https://example.com/scim/v2",
             groups: None,
         };
-        let again = ScimUser::from_resource(&user.to_resource(&meta)).expect("a rendered user parses");
+        let again = ScimUser::from_resource(&user.to_resource(&meta), !user.active)
+            .expect("a rendered user parses");
         assert_eq!(again, user, "a rendered user reads back the same");
         if let Ok(ops) = operations(&body) {
             let mut patched = user.clone();

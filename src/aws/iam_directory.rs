@@ -106,3 +106,81 @@ impl Iam {
             .collect())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_iam::Client;
+    use aws_sdk_iam::operation::get_account_authorization_details::GetAccountAuthorizationDetailsOutput;
+    use aws_sdk_iam::types::{GroupDetail, Tag, UserDetail};
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+    use super::*;
+
+    fn user(name: &str) -> UserDetail {
+        UserDetail::builder()
+            .user_name(name)
+            .user_id(format!("AIDA{name}"))
+            .arn(format!("arn:aws:iam::123456789012:user/employees/{name}"))
+            .path("/employees/")
+            .tags(
+                Tag::builder()
+                    .key("ManagedBy")
+                    .value("iam-onboarding")
+                    .build()
+                    .unwrap(),
+            )
+            .group_list("developers")
+            .build()
+    }
+
+    /// IAM pages the walk (`IsTruncated`, `Marker`); moto answers in one page, so
+    /// only this shows a walk of N users taking ⌈N / 1000⌉ calls.
+    #[tokio::test]
+    async fn the_walk_follows_every_page_with_its_marker() {
+        let first = mock!(Client::get_account_authorization_details)
+            .match_requests(|r| {
+                r.marker().is_none()
+                    && r.max_items() == Some(PAGE_ITEMS)
+                    && r.filter() == [EntityType::User, EntityType::Group]
+            })
+            .then_output(|| {
+                GetAccountAuthorizationDetailsOutput::builder()
+                    .user_detail_list(user("jane"))
+                    .group_detail_list(
+                        GroupDetail::builder()
+                            .group_name("developers")
+                            .group_id("AGPA1")
+                            .build(),
+                    )
+                    .is_truncated(true)
+                    .marker("page-2")
+                    .build()
+            });
+        let second = mock!(Client::get_account_authorization_details)
+            .match_requests(|r| r.marker() == Some("page-2"))
+            .then_output(|| {
+                GetAccountAuthorizationDetailsOutput::builder()
+                    .user_detail_list(user("john"))
+                    .is_truncated(false)
+                    .build()
+            });
+        let client = mock_client!(aws_sdk_iam, RuleMode::Sequential, [&first, &second]);
+        let directory = Iam::new(client).directory().await.unwrap();
+        assert_eq!(directory.calls, 2);
+        let names: Vec<&str> = directory.users.iter().map(|u| u.name.as_str()).collect();
+        assert_eq!(names, ["jane", "john"]);
+        assert_eq!(directory.users[0].user.user_id, "AIDAjane");
+        assert_eq!(
+            directory.users[0].user.tag("ManagedBy"),
+            Some("iam-onboarding")
+        );
+        assert_eq!(directory.users[1].groups, ["developers"]);
+        assert_eq!(
+            directory.groups,
+            [IamGroup {
+                name: "developers".into(),
+                id: "AGPA1".into()
+            }]
+        );
+    }
+}

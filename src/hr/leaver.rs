@@ -32,6 +32,23 @@ pub struct Leaver {
     pub email: Option<Email>,
     /// When access ends, in unix seconds; `None` = now.
     pub effective_at: Option<i64>,
+    /// IAM's id of the user, when the caller resolved it (a SCIM client names
+    /// users by id); see [`crate::identity::ownership::Person::user_id`].
+    pub user_id: Option<String>,
+}
+
+impl Leaver {
+    /// The leaver IAM user `username` with id `user_id`, leaving now: a SCIM
+    /// deactivation, which names the user by id rather than by HR identifiers.
+    pub fn by_user_id(username: Username, user_id: &str) -> Self {
+        Self {
+            username,
+            employee_id: None,
+            email: None,
+            effective_at: None,
+            user_id: Some(user_id.to_string()),
+        }
+    }
 }
 
 impl Leaver {
@@ -94,6 +111,7 @@ impl Leaver {
             employee_id,
             email,
             effective_at,
+            user_id: None,
         })
     }
 }

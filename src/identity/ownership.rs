@@ -77,13 +77,9 @@ pub const RESERVED_TAG_KEYS: [&str; 16] = [
     SCIM_DELETED_AT_TAG,
 ];
 /// The tags a SCIM record speaks for besides the HR ones: an update of a SCIM
-/// record removes them when the record has no value.
-pub const SCIM_OPTIONAL_TAGS: [&str; 4] = [
-    EXTERNAL_ID_TAG,
-    DISPLAY_NAME_TAG,
-    EMAIL_SHAPE_TAG,
-    EMPLOYEE_ID_TAG,
-];
+/// record removes them when the record has no value. Not `EmployeeId`: HR's
+/// events recognise the person by it, so SCIM sets and changes it, never removes it.
+pub const SCIM_OPTIONAL_TAGS: [&str; 3] = [EXTERNAL_ID_TAG, DISPLAY_NAME_TAG, EMAIL_SHAPE_TAG];
 
 /// Status while an attempt runs (or was cut off).
 pub const STATUS_PENDING: &str = "pending";

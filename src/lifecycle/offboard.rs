@@ -110,7 +110,7 @@ impl Offboarder {
             username: name,
             employee_id: leaver.employee_id.as_deref(),
             email_hash: leaver.email.as_ref().map(|e| e.sha256_hex()),
-            user_id: None,
+            user_id: leaver.user_id.as_deref(),
         };
         let path = self.config.user_path.as_str();
         let user = match find_person_exactly(&self.iam, &person, path).await {

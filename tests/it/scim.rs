@@ -877,3 +877,200 @@ async fn errors_are_scim_errors_and_nothing_leaks() {
         "the requests were logged"
     );
 }
+
+/// Found by breaking it (issue 23): SCIM never strands a leaver HR later offboards.
+#[tokio::test]
+async fn a_put_without_the_employee_number_keeps_the_hr_employee_id() {
+    let world = World::new().await;
+    let scim = Scim::new(&world).await;
+    let hr = json!({"employee": {"email": "hr2@example.com", "username": "hr2@example.com",
+        "employeeId": "E-9", "department": "Sales", "givenName": "Hana", "familyName": "Ro"}});
+    let onboarded = invoke_as(&scim.app, hr, "hr-onboard").await.unwrap();
+    assert_eq!(onboarded["results"][0]["status"], "created", "{onboarded}");
+    let listed = scim
+        .send(
+            "GET",
+            &format!(
+                "/scim/v2/Users?filter={}",
+                filter(r#"userName eq "hr2@example.com""#)
+            ),
+            None,
+        )
+        .await;
+    let id = listed.body["Resources"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        listed.body["Resources"][0][ENTERPRISE]["employeeNumber"],
+        "E-9"
+    );
+    // Okta's wizard apps PUT the profile without the enterprise block.
+    let put = scim
+        .send(
+            "PUT",
+            &format!("/scim/v2/Users/{id}"),
+            Some(okta_user("hr2@example.com", "Hana", "Ro")),
+        )
+        .await;
+    assert_eq!(put.status, 200, "{}", put.body);
+    assert_eq!(
+        put.body[ENTERPRISE]["employeeNumber"], "E-9",
+        "{}",
+        put.body
+    );
+    let leaver = json!({"action": "offboard", "employee": {"email": "hr2@example.com",
+        "username": "hr2@example.com", "employeeId": "E-9"}});
+    let offboarded = invoke_as(&scim.app, leaver, "hr-offboard").await.unwrap();
+    assert_eq!(
+        offboarded["results"][0]["status"], "offboarded",
+        "{offboarded}"
+    );
+}
+
+#[tokio::test]
+async fn an_address_iam_tags_cannot_hold_is_refused_and_such_a_user_still_deactivates() {
+    let world = World::new().await;
+    let scim = Scim::new(&world).await;
+    let mut body = okta_user("obrien@example.com", "Pat", "O'Brien");
+    body["emails"] = json!([{"value": "o'brien@example.com", "primary": true, "type": "work"}]);
+    let refused = scim.send("POST", "/scim/v2/Users", Some(body)).await;
+    assert_eq!(
+        (refused.status, refused.body["scimType"].as_str()),
+        (400, Some("invalidValue")),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("emails.value")
+    );
+    assert!(world.moto.user_names().is_empty());
+    // The same person onboarded by HR (the address is left out of ContactEmail, with a warning).
+    let hr =
+        json!({"employee": {"email": "o'brien@example.com", "username": "obrien@example.com"}});
+    let onboarded = invoke_as(&scim.app, hr, "hr-onboard").await.unwrap();
+    assert_eq!(onboarded["results"][0]["status"], "created", "{onboarded}");
+    let listed = scim.send("GET", "/scim/v2/Users", None).await;
+    let id = listed.body["Resources"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let deactivate =
+        json!({"schemas": [PATCH], "Operations": [{"op": "replace", "value": {"active": false}}]});
+    let patched = scim
+        .send("PATCH", &format!("/scim/v2/Users/{id}"), Some(deactivate))
+        .await;
+    assert_eq!(
+        (patched.status, &patched.body["active"]),
+        (200, &json!(false)),
+        "{}",
+        patched.body
+    );
+    assert!(
+        attached(&world, "obrien@example.com")
+            .await
+            .contains(&DENY_ALL.to_string())
+    );
+    assert!(
+        world
+            .iam()
+            .get_login_profile()
+            .user_name("obrien@example.com")
+            .send()
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn a_put_without_active_never_rehires_and_names_are_checked_first() {
+    let world = World::new().await;
+    let scim = Scim::new(&world).await;
+    let id = scim
+        .send(
+            "POST",
+            "/scim/v2/Users",
+            Some(okta_user("max@example.com", "Max", "Mo")),
+        )
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let deactivate =
+        json!({"schemas": [PATCH], "Operations": [{"op": "replace", "value": {"active": false}}]});
+    assert_eq!(
+        scim.send("PATCH", &format!("/scim/v2/Users/{id}"), Some(deactivate))
+            .await
+            .status,
+        200
+    );
+    let mut put = okta_user("max@example.com", "Maxine", "Mo");
+    put.as_object_mut().unwrap().remove("active");
+    let replaced = scim
+        .send("PUT", &format!("/scim/v2/Users/{id}"), Some(put))
+        .await;
+    assert_eq!(
+        (replaced.status, &replaced.body["active"]),
+        (200, &json!(false)),
+        "{}",
+        replaced.body
+    );
+    assert_eq!(replaced.body["name"]["givenName"], "Maxine");
+    assert!(
+        attached(&world, "max@example.com")
+            .await
+            .contains(&DENY_ALL.to_string())
+    );
+    assert_eq!(world.moto.emails().len(), 1, "no new password");
+    for name in ["nul\u{0}x", "bad name!", ""] {
+        let answer = scim
+            .send("POST", "/scim/v2/Users", Some(okta_user(name, "A", "B")))
+            .await;
+        assert_eq!(
+            (answer.status, answer.body["scimType"].as_str()),
+            (400, Some("invalidValue")),
+            "{name:?}: {}",
+            answer.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_create_in_another_letter_case_rehires_the_deleted_user() {
+    let world = World::new().await;
+    let scim = Scim::new(&world).await;
+    let id = scim
+        .send(
+            "POST",
+            "/scim/v2/Users",
+            Some(okta_user("rep@example.com", "Rae", "Po")),
+        )
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        scim.send("DELETE", &format!("/scim/v2/Users/{id}"), None)
+            .await
+            .status,
+        204
+    );
+    let back = scim
+        .send(
+            "POST",
+            "/scim/v2/Users",
+            Some(okta_user("REP@example.com", "Rae", "Po")),
+        )
+        .await;
+    assert_eq!(back.status, 201, "{}", back.body);
+    assert_eq!(
+        (back.body["id"].as_str(), back.body["userName"].as_str()),
+        (Some(id.as_str()), Some("rep@example.com"))
+    );
+    assert_eq!(world.moto.user_names(), ["rep@example.com"]);
+}

@@ -5,7 +5,6 @@
 
 use std::sync::Arc;
 
-use serde_json::json;
 use tracing::{info, warn};
 
 use super::ScimError;
@@ -13,7 +12,10 @@ use super::user::{ScimUser, is_deleted};
 use crate::aws::dynamodb::Dynamo;
 use crate::aws::iam::{ExistingUser, Iam};
 use crate::aws::iam_directory::{DirectoryUser, IamGroup};
-use crate::hr::{Employee, FieldError, GroupName, HrRequest, OnboardingRequest};
+use crate::hr::{
+    Employee, FieldError, GroupName, HrRequest, Leaver, OffboardingRequest, OnboardingRequest,
+    Username,
+};
 use crate::http::webhook::SigningKeys;
 use crate::identity::ownership::{
     MANAGED_BY_TAG, MANAGED_BY_VALUE, SCIM_DELETED_AT_TAG, marker_tags, unix_now,
@@ -208,26 +210,31 @@ impl ScimService {
         Ok((users, directory.groups))
     }
 
-    /// Refuses `name` when IAM holds it in another letter case (IAM user names
+    /// The user IAM holds under `name` in another letter case (IAM user names
     /// are unique ignoring case; the lookup by name may be exact): one walk.
-    /// Errors: `409 uniqueness`.
-    pub async fn refuse_taken_name(&self, name: &str) -> Result<(), ScimError> {
+    pub async fn by_name_ignoring_case(&self, name: &str) -> Result<NameLookup, ScimError> {
         let directory = self
             .iam
             .directory()
             .await
             .map_err(aws("GetAccountAuthorizationDetails"))?;
-        if directory
-            .users
-            .iter()
-            .any(|u| u.name.eq_ignore_ascii_case(name))
-        {
-            return Err(ScimError::uniqueness(
-                "an IAM user with this userName in another letter case exists \
-                 (IAM user names are unique ignoring case); nothing was changed",
-            ));
-        }
-        Ok(())
+        Ok(
+            match directory
+                .users
+                .into_iter()
+                .find(|u| u.name.eq_ignore_ascii_case(name))
+            {
+                None => NameLookup::Absent,
+                Some(u) if self.is_ours(&u.user) => NameLookup::Ours(Found {
+                    name: u.name,
+                    user: u.user,
+                }),
+                Some(_) => NameLookup::Foreign(
+                    "an IAM user with this userName in another letter case exists and is not one this \
+                 function manages (IAM user names are unique ignoring case)",
+                ),
+            },
+        )
     }
 
     /// The allowed groups `name` is in (one `ListGroupsForUser`).
@@ -317,22 +324,17 @@ impl ScimService {
         ScimError::of_result(&result).map_or(Ok(()), Err)
     }
 
-    /// Offboards `found` now (deny first, as every offboarding).
+    /// Offboards `found` now (deny first, as every offboarding), naming it by
+    /// its IAM id: it needs neither an email nor an employee id.
     pub async fn offboard(&self, found: &Found, call: &Call<'_>) -> Result<(), ScimError> {
-        let current = found.scim();
-        let payload = json!({
-            "action": "offboard",
-            "employee": {
-                "username": found.name,
-                "email": current.email,
-                "employeeId": current.employee_number,
-            },
-        });
-        let request = self
-            .workflows
-            .parse_request(&payload)
-            .map_err(|e| ScimError::field(&e))?;
-        let result = Box::pin(self.run(request, call, "offboard")).await;
+        let username =
+            Username::parse(&found.name).map_err(|r| ScimError::invalid_value("userName", &r))?;
+        let request = OffboardingRequest {
+            dry_run: false,
+            from_schedule: false,
+            leavers: vec![Ok(Leaver::by_user_id(username, &found.user.user_id))],
+        };
+        let result = Box::pin(self.run(HrRequest::Offboard(request), call, "offboard")).await;
         match result.status {
             Status::Offboarded | Status::AlreadyOffboarded => Ok(()),
             _ => Err(ScimError::of_result(&result).unwrap_or_else(|| {

@@ -155,15 +155,16 @@ impl ScimUser {
     }
 
     /// A full resource, as `POST` and `PUT` send it (RFC 7644 §3.3, §3.5.1):
-    /// `userName` is required, `active` defaults to true, attributes IAM does
-    /// not keep are ignored. Errors: `400 invalidValue` naming the attribute,
+    /// `userName` is required, an absent `active` is `active` (true for a
+    /// create, the user's state for a replacement), attributes IAM does not
+    /// keep are ignored. Errors: `400 invalidValue` naming the attribute,
     /// `400 invalidSyntax` when the body is not an object.
-    pub fn from_resource(body: &Value) -> Result<Self, ScimError> {
+    pub fn from_resource(body: &Value, active: bool) -> Result<Self, ScimError> {
         let object = body.as_object().ok_or_else(|| {
             ScimError::bad_request("invalidSyntax", "the body must be a JSON object")
         })?;
         let mut user = Self {
-            active: true,
+            active,
             ..Self::default()
         };
         let mut user_name = None;
@@ -449,20 +450,23 @@ mod tests {
 
     #[test]
     fn a_resource_reads_the_attributes_iam_keeps_and_ignores_the_rest() {
-        let user = ScimUser::from_resource(&json!({
-            "schemas": [USER_SCHEMA, ENTERPRISE_SCHEMA],
-            "userName": "jane@example.com",
-            "externalId": "00u1",
-            "name": {"givenName": "Jane", "familyName": "O'Brien", "formatted": "x"},
-            "emails": [
-                {"value": "home@example.org", "type": "home"},
-                {"value": "Jane@Example.com", "type": "work", "primary": "True"}
-            ],
-            "password": "ignored-Pa55!",
-            "displayName": "Jane O'Brien",
-            "id": "ignored", "meta": {"created": "ignored"},
-            ENTERPRISE_SCHEMA: {"employeeNumber": "E-1", "department": "R&D"}
-        }))
+        let user = ScimUser::from_resource(
+            &json!({
+                "schemas": [USER_SCHEMA, ENTERPRISE_SCHEMA],
+                "userName": "jane@example.com",
+                "externalId": "00u1",
+                "name": {"givenName": "Jane", "familyName": "O'Brien", "formatted": "x"},
+                "emails": [
+                    {"value": "home@example.org", "type": "home"},
+                    {"value": "Jane@Example.com", "type": "work", "primary": "True"}
+                ],
+                "password": "ignored-Pa55!",
+                "displayName": "Jane O'Brien",
+                "id": "ignored", "meta": {"created": "ignored"},
+                ENTERPRISE_SCHEMA: {"employeeNumber": "E-1", "department": "R&D"}
+            }),
+            true,
+        )
         .unwrap();
         assert_eq!(
             user,
@@ -502,7 +506,7 @@ mod tests {
                 ENTERPRISE_SCHEMA,
             ),
         ] {
-            let err = ScimUser::from_resource(&body).unwrap_err();
+            let err = ScimUser::from_resource(&body, true).unwrap_err();
             assert_eq!(err.scim_type, Some("invalidValue"), "{body}");
             assert!(err.detail.starts_with(field), "{body}: {}", err.detail);
         }

@@ -13,6 +13,7 @@ use super::route::{Base, Ctx, JsonBody, scim_json};
 use super::service::{Found, NameLookup, ScimService, visible};
 use super::user::{ScimUser, UserMeta, last_modified};
 use super::{ScimError, patch};
+use crate::hr::{Username, is_valid_tag_value};
 
 type Svc = State<Arc<ScimService>>;
 
@@ -160,13 +161,16 @@ pub async fn create(
     ctx: Ctx,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ScimError> {
-    let wanted = ScimUser::from_resource(&body)?;
+    let mut wanted = ScimUser::from_resource(&body, true)?;
+    Username::parse(&wanted.user_name).map_err(|r| ScimError::invalid_value("userName", &r))?;
+    require_storable_email(&wanted)?;
     let call = ctx.call();
-    let existing = match svc.by_name(&wanted.user_name).await? {
-        NameLookup::Absent => {
-            svc.refuse_taken_name(&wanted.user_name).await?;
-            None
-        }
+    let lookup = match svc.by_name(&wanted.user_name).await? {
+        NameLookup::Absent => svc.by_name_ignoring_case(&wanted.user_name).await?,
+        found => found,
+    };
+    let existing = match lookup {
+        NameLookup::Absent => None,
         NameLookup::Foreign(reason) => {
             return Err(ScimError::uniqueness(format!(
                 "{reason}; nothing was changed"
@@ -177,7 +181,10 @@ pub async fn create(
                 "a user with this userName already exists (IAM user names are unique ignoring case)",
             ));
         }
-        NameLookup::Ours(found) => Some(found),
+        NameLookup::Ours(found) => {
+            wanted.user_name = found.name.clone();
+            Some(found)
+        }
     };
     // A user created inactive is onboarded, then offboarded: no access in between.
     let mut active = wanted.clone();
@@ -210,7 +217,8 @@ pub async fn replace(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ScimError> {
     let found = visible_by_id(&svc, &id).await?;
-    let wanted = ScimUser::from_resource(&body)?;
+    // An absent `active` keeps the user as it is: a PUT never rehires by omission.
+    let wanted = ScimUser::from_resource(&body, found.scim().active)?;
     change(&svc, &base, &ctx, found, wanted).await
 }
 
@@ -249,6 +257,9 @@ async fn change(
         ));
     }
     wanted.user_name = current.user_name.clone();
+    if wanted.email != current.email {
+        require_storable_email(&wanted)?;
+    }
     let call = ctx.call();
     let attributes_change = ScimUser {
         active: current.active,
@@ -286,6 +297,19 @@ async fn change(
         StatusCode::OK,
         resource(svc, &found, base, &Projection::default(), None).await?,
     ))
+}
+
+/// Refuses an address IAM's tag characters cannot hold (`'`, `!`, …): SCIM
+/// reads the address back from the `ContactEmail` tag. Errors: `400 invalidValue`.
+fn require_storable_email(user: &ScimUser) -> Result<(), ScimError> {
+    match &user.email {
+        Some(email) if !is_valid_tag_value(email) => Err(ScimError::invalid_value(
+            "emails.value",
+            "IAM tags cannot hold this address (they allow letters, digits, spaces and _.:/=+-@), \
+             and SCIM reads the address back from one; use an address without other characters",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Rehires the offboarded `found` as `wanted`: its attributes first (the

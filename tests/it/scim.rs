@@ -28,6 +28,19 @@ pub struct Scim {
     calls: AtomicU32,
 }
 
+/// The emulator's SCIM token secret, holding [`TOKEN`]; its ARN.
+pub async fn token_secret(world: &World) -> String {
+    aws_sdk_secretsmanager::Client::new(&world.sdk)
+        .create_secret()
+        .name("scim-token")
+        .secret_string(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .arn
+        .unwrap()
+}
+
 /// One answer: status, JSON body (`Null` when none), headers.
 pub struct Answer {
     pub status: u64,
@@ -38,15 +51,7 @@ pub struct Answer {
 impl Scim {
     /// The function with SCIM on (token [`TOKEN`]); the world has groups `developers`, `readers`.
     pub async fn new(world: &World) -> Self {
-        let secret_arn = aws_sdk_secretsmanager::Client::new(&world.sdk)
-            .create_secret()
-            .name("scim-token")
-            .secret_string(TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .arn
-            .unwrap();
+        let secret_arn = token_secret(world).await;
         let app = world.app(&[("SCIM_TOKEN_SECRET_ARN", &secret_arn)]);
         Self {
             app,
@@ -94,6 +99,13 @@ impl Scim {
         }
     }
 
+    /// `POST /Users` of `body`, which must answer `201`; the new user's id.
+    pub async fn create(&self, body: Value) -> String {
+        let created = self.send("POST", "/scim/v2/Users", Some(body)).await;
+        assert_eq!(created.status, 201, "{}", created.body);
+        created.body["id"].as_str().unwrap().to_string()
+    }
+
     /// [`Scim::send_as`] with [`TOKEN`].
     pub async fn send(&self, method: &str, path: &str, body: Option<Value>) -> Answer {
         self.send_as(Some(TOKEN), method, path, body).await
@@ -133,6 +145,18 @@ fn entra_user(user_name: &str, email: &str) -> Value {
 
 fn filter(expression: &str) -> String {
     form_urlencoded::byte_serialize(expression.as_bytes()).collect()
+}
+
+/// Whether `name` has `AWSDenyAll` and no console password.
+async fn access_ended(world: &World, name: &str) -> bool {
+    let no_password = world
+        .iam()
+        .get_login_profile()
+        .user_name(name)
+        .send()
+        .await
+        .is_err();
+    no_password && attached(world, name).await.contains(&DENY_ALL.to_string())
 }
 
 async fn attached(world: &World, name: &str) -> Vec<String> {
@@ -366,20 +390,7 @@ async fn entra_id_patches_with_capitalised_ops_and_string_booleans() {
         "{}",
         disabled.body
     );
-    assert!(
-        attached(&world, "jdoe@contoso.com")
-            .await
-            .contains(&DENY_ALL.to_string())
-    );
-    assert!(
-        world
-            .iam()
-            .get_login_profile()
-            .user_name("jdoe@contoso.com")
-            .send()
-            .await
-            .is_err()
-    );
+    assert!(access_ended(&world, "jdoe@contoso.com").await);
     // Entra ID keeps a disabled user's attributes current: tags change, access stays ended.
     let while_disabled = json!({"schemas": [PATCH], "Operations": [{"op": "Replace", "path": "name.familyName", "value": "Dough"}]});
     let renamed = scim
@@ -452,27 +463,11 @@ async fn group_members_are_added_and_removed_within_the_allow_list() {
     let world = World::new().await;
     let scim = Scim::new(&world).await;
     let jane = scim
-        .send(
-            "POST",
-            "/scim/v2/Users",
-            Some(okta_user("jane@example.com", "Jane", "Doe")),
-        )
-        .await
-        .body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        .create(okta_user("jane@example.com", "Jane", "Doe"))
+        .await;
     let john = scim
-        .send(
-            "POST",
-            "/scim/v2/Users",
-            Some(okta_user("john@example.com", "John", "Doe")),
-        )
-        .await
-        .body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        .create(okta_user("john@example.com", "John", "Doe"))
+        .await;
     world.create_group("admins").await;
     let groups = scim.send("GET", "/scim/v2/Groups", None).await;
     let names: Vec<&str> = groups.body["Resources"]
@@ -535,6 +530,24 @@ async fn group_members_are_added_and_removed_within_the_allow_list() {
         200
     );
     assert!(world.group_names("john@example.com").await.is_empty());
+    // Okta's full push replaces the members; `[]` empties the group (of this function's users only).
+    let replace = |members: Value| json!({"schemas": [PATCH], "Operations": [{"op": "replace", "path": "members", "value": members}]});
+    let group = format!("/scim/v2/Groups/{gid}");
+    assert_eq!(
+        scim.send("PATCH", &group, Some(replace(json!([{"value": jane}]))))
+            .await
+            .status,
+        200
+    );
+    assert_eq!(world.group_names("jane@example.com").await, ["developers"]);
+    let emptied = scim.send("PATCH", &group, Some(replace(json!([])))).await;
+    assert_eq!(
+        (emptied.status, &emptied.body["members"]),
+        (200, &json!([])),
+        "{}",
+        emptied.body
+    );
+    assert!(world.group_names("jane@example.com").await.is_empty());
     // A group outside the allow-list is not SCIM's, and SCIM creates none.
     let admins = scim.send("POST", "/scim/v2/Groups", Some(json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "admins"}))).await;
     assert_eq!(admins.status, 400, "{}", admins.body);
@@ -642,16 +655,8 @@ async fn delete_offboards_and_hides_then_a_post_rehires() {
     let world = World::new().await;
     let scim = Scim::new(&world).await;
     let id = scim
-        .send(
-            "POST",
-            "/scim/v2/Users",
-            Some(okta_user("kim@example.com", "Kim", "Park")),
-        )
-        .await
-        .body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        .create(okta_user("kim@example.com", "Kim", "Park"))
+        .await;
     let deleted = scim
         .send("DELETE", &format!("/scim/v2/Users/{id}"), None)
         .await;
@@ -969,37 +974,14 @@ async fn an_address_iam_tags_cannot_hold_is_refused_and_such_a_user_still_deacti
         "{}",
         patched.body
     );
-    assert!(
-        attached(&world, "obrien@example.com")
-            .await
-            .contains(&DENY_ALL.to_string())
-    );
-    assert!(
-        world
-            .iam()
-            .get_login_profile()
-            .user_name("obrien@example.com")
-            .send()
-            .await
-            .is_err()
-    );
+    assert!(access_ended(&world, "obrien@example.com").await);
 }
 
 #[tokio::test]
 async fn a_put_without_active_never_rehires_and_names_are_checked_first() {
     let world = World::new().await;
     let scim = Scim::new(&world).await;
-    let id = scim
-        .send(
-            "POST",
-            "/scim/v2/Users",
-            Some(okta_user("max@example.com", "Max", "Mo")),
-        )
-        .await
-        .body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = scim.create(okta_user("max@example.com", "Max", "Mo")).await;
     let deactivate =
         json!({"schemas": [PATCH], "Operations": [{"op": "replace", "value": {"active": false}}]});
     assert_eq!(
@@ -1043,17 +1025,7 @@ async fn a_put_without_active_never_rehires_and_names_are_checked_first() {
 async fn a_create_in_another_letter_case_rehires_the_deleted_user() {
     let world = World::new().await;
     let scim = Scim::new(&world).await;
-    let id = scim
-        .send(
-            "POST",
-            "/scim/v2/Users",
-            Some(okta_user("rep@example.com", "Rae", "Po")),
-        )
-        .await
-        .body["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = scim.create(okta_user("rep@example.com", "Rae", "Po")).await;
     assert_eq!(
         scim.send("DELETE", &format!("/scim/v2/Users/{id}"), None)
             .await

@@ -5,22 +5,14 @@
 
 use std::process::Command;
 
-use crate::scim::TOKEN;
+use crate::scim::{TOKEN, token_secret};
 use crate::watch::{ROOT, Watch, venv_tool};
 use crate::world::{SENDER, TABLE, World};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn scim2_tester_and_scim_sanity_pass() {
     let world = World::new().await;
-    let secret_arn = aws_sdk_secretsmanager::Client::new(&world.sdk)
-        .create_secret()
-        .name("scim-token")
-        .secret_string(TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .arn
-        .unwrap();
+    let secret_arn = token_secret(&world).await;
     let dir = std::env::temp_dir().join(format!("iam-onboarding-scim-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let env_file = dir.join("function.env");

@@ -211,3 +211,39 @@ impl IntoResponse for ScimError {
         response
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::{AwsError, Step};
+
+    fn failed(code: &str) -> EmployeeResult {
+        let err = AwsError {
+            code: code.into(),
+            message: "Rate exceeded".into(),
+        };
+        EmployeeResult::for_user("jane", Status::Failed).with_failure(Step::CreateUser, &err, "")
+    }
+
+    #[test]
+    fn throttling_is_429_with_retry_after_and_a_partial_failure_is_never_2xx() {
+        let throttled = ScimError::of_result(&failed("Throttling")).unwrap();
+        assert_eq!(throttled.status, StatusCode::TOO_MANY_REQUESTS);
+        let response = throttled.into_response();
+        assert_eq!(
+            response.headers()[header::RETRY_AFTER],
+            RETRY_AFTER_SECONDS.to_string()
+        );
+        assert_eq!(response.headers()[header::CONTENT_TYPE], SCIM_MEDIA_TYPE);
+        let other = ScimError::of_result(&failed("ServiceFailure")).unwrap();
+        assert_eq!(other.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(other.detail.contains("ServiceFailure"), "{}", other.detail);
+        let busy = ScimError::of_result(&failed("OnboardingInProgress")).unwrap();
+        assert_eq!(
+            (busy.status, busy.retry_after),
+            (StatusCode::SERVICE_UNAVAILABLE, Some(RETRY_AFTER_SECONDS))
+        );
+        let done = EmployeeResult::for_user("jane", Status::Updated);
+        assert_eq!(ScimError::of_result(&done), None);
+    }
+}

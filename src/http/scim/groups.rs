@@ -8,14 +8,14 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, Uri, header};
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::ScimError;
 use super::patch::{Op, operations, parse_path};
 use super::query::{GroupFilter, ListRequest, Projection};
-use super::route::{Base, Ctx, JsonBody, scim_json};
+use super::route::{Base, Ctx, JsonBody, created, scim_json};
 use super::service::{Call, Found, ScimService, visible};
 use crate::aws::iam_directory::IamGroup;
 use scim_v2::filter::{AttrExp, CompValue, CompareOp, PatchPath, ValFilter};
@@ -205,16 +205,15 @@ pub async fn create(
             "this allowed group does not exist in IAM; SCIM never creates groups",
         ));
     };
-    let wanted: BTreeSet<String> = members_of(&body)?.into_iter().collect();
-    let current: BTreeSet<String> = existing.members.iter().map(|(id, _)| id.clone()).collect();
-    let add: Vec<String> = wanted.difference(&current).cloned().collect();
-    apply(&svc, &ctx.call(), &existing.group, &add, &[]).await?;
+    let mut wanted = member_set(&existing);
+    wanted.extend(members_of(&body)?);
+    set_members(&svc, &ctx.call(), &existing, &wanted).await?;
     let view = view(&svc, &existing.group.id).await?;
-    let mut response = answer(&view, &base, StatusCode::CREATED, &Projection::default());
-    if let Ok(location) = format!("{base}/Groups/{}", view.group.id).parse() {
-        response.headers_mut().insert(header::LOCATION, location);
-    }
-    Ok(response)
+    let location = format!("{base}/Groups/{}", view.group.id);
+    Ok(created(
+        answer(&view, &base, StatusCode::CREATED, &Projection::default()),
+        &location,
+    ))
 }
 
 /// `PUT /Groups/{id}`: the members become exactly the given ones.
@@ -228,16 +227,8 @@ pub async fn replace(
     let existing = view(&svc, &id).await?;
     check_name(&existing, display_name(&body))?;
     let wanted: BTreeSet<String> = members_of(&body)?.into_iter().collect();
-    let current: BTreeSet<String> = existing.members.iter().map(|(id, _)| id.clone()).collect();
-    let add: Vec<String> = wanted.difference(&current).cloned().collect();
-    let remove: Vec<String> = current.difference(&wanted).cloned().collect();
-    apply(&svc, &ctx.call(), &existing.group, &add, &remove).await?;
-    Ok(answer(
-        &view(&svc, &id).await?,
-        &base,
-        StatusCode::OK,
-        &Projection::default(),
-    ))
+    set_members(&svc, &ctx.call(), &existing, &wanted).await?;
+    reread(&svc, &id, &base).await
 }
 
 fn check_name(view: &GroupView, name: Option<&str>) -> Result<(), ScimError> {
@@ -274,8 +265,7 @@ pub async fn modify(
 ) -> Result<Response, ScimError> {
     let ops = operations(&body)?;
     let existing = view(&svc, &id).await?;
-    let mut wanted: BTreeSet<String> = existing.members.iter().map(|(id, _)| id.clone()).collect();
-    let current = wanted.clone();
+    let mut wanted = member_set(&existing);
     for op in &ops {
         let changes: Vec<(Option<PatchPath>, Value)> = match &op.path {
             Some(path) => vec![(Some(path.clone()), op.value.clone())],
@@ -334,15 +324,8 @@ pub async fn modify(
             }
         }
     }
-    let add: Vec<String> = wanted.difference(&current).cloned().collect();
-    let remove: Vec<String> = current.difference(&wanted).cloned().collect();
-    apply(&svc, &ctx.call(), &existing.group, &add, &remove).await?;
-    Ok(answer(
-        &view(&svc, &id).await?,
-        &base,
-        StatusCode::OK,
-        &Projection::default(),
-    ))
+    set_members(&svc, &ctx.call(), &existing, &wanted).await?;
+    reread(&svc, &id, &base).await
 }
 
 /// `DELETE /Groups/{id}`: unlinks the group: every member this function
@@ -353,24 +336,37 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<Response, ScimError> {
     let existing = view(&svc, &id).await?;
-    let remove: Vec<String> = existing.members.iter().map(|(id, _)| id.clone()).collect();
-    apply(&svc, &ctx.call(), &existing.group, &[], &remove).await?;
+    set_members(&svc, &ctx.call(), &existing, &BTreeSet::new()).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-/// Adds the users `add` to `group` and removes `remove`, each by an update
-/// of that user (its lease; its other groups stay). Every id is resolved
-/// first, so an unknown one changes nothing; a failure stops there (a retry
-/// converges).
-async fn apply(
+/// The ids of `view`'s members.
+fn member_set(view: &GroupView) -> BTreeSet<String> {
+    view.members.iter().map(|(id, _)| id.clone()).collect()
+}
+
+/// The group `id` read again, as a `200` answer.
+async fn reread(svc: &ScimService, id: &str, base: &str) -> Result<Response, ScimError> {
+    let view = view(svc, id).await?;
+    Ok(answer(&view, base, StatusCode::OK, &Projection::default()))
+}
+
+/// Makes `wanted` the members of `existing`: the users missing join, the
+/// others leave, each by an update of that user (its lease; its other groups
+/// stay). Every id is resolved first, so an unknown one changes nothing; a
+/// failure stops there (a retry converges).
+async fn set_members(
     svc: &ScimService,
     call: &Call<'_>,
-    group: &IamGroup,
-    add: &[String],
-    remove: &[String],
+    existing: &GroupView,
+    wanted: &BTreeSet<String>,
 ) -> Result<(), ScimError> {
+    let current = member_set(existing);
+    let group = &existing.group;
+    let add: Vec<&String> = wanted.difference(&current).collect();
+    let remove: Vec<&String> = current.difference(wanted).collect();
     let mut users: Vec<(Found, bool)> = Vec::new();
-    for (ids, join) in [(add, true), (remove, false)] {
+    for (ids, join) in [(&add, true), (&remove, false)] {
         for id in ids {
             match svc.by_id(id).await? {
                 Some(found) if visible(&found) => users.push((found, join)),

@@ -80,12 +80,26 @@ pub fn scim_json(status: StatusCode, body: Value) -> Response {
         .into_response()
 }
 
-/// The bearer token of `headers` (`Authorization: Bearer <token>`, scheme in any case).
+/// `response` with `Location: location` (RFC 7644 §3.3: a `201` names the new resource).
+pub fn created(mut response: Response, location: &str) -> Response {
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response
+}
+
+/// The bearer token of `headers`: `Authorization: Bearer <token>` (RFC 6750
+/// §2.1, scheme in any case), or the bare token, which a provider's "HTTP
+/// header" setting may send as entered (Okta's docs do not say which it sends).
 fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let token = match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
+        Some(_) => return None,
+        None if value.eq_ignore_ascii_case("bearer") => return None,
+        None => value,
+    };
+    (!token.is_empty()).then_some(token)
 }
 
 /// Whether `token` is one of the secret's versions, in constant time (the
@@ -253,5 +267,25 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
         serde_json::from_slice(&body)
             .map(Self)
             .map_err(|_| ScimError::bad_request("invalidSyntax", "the body is not JSON"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_token_comes_with_or_without_its_scheme() {
+        let with = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::AUTHORIZATION, HeaderValue::from_str(value).unwrap());
+            bearer(&headers).map(str::to_string)
+        };
+        assert_eq!(with("Bearer abc").as_deref(), Some("abc"));
+        assert_eq!(with("bearer  abc ").as_deref(), Some("abc"));
+        assert_eq!(with("abc").as_deref(), Some("abc"));
+        assert_eq!(with("Basic abc"), None);
+        assert_eq!(with("Bearer "), None);
+        assert_eq!(bearer(&HeaderMap::new()), None);
     }
 }

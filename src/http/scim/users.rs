@@ -4,12 +4,12 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, Uri, header};
+use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::query::{ListRequest, Projection, UserFilter, list_response};
-use super::route::{Base, Ctx, JsonBody, scim_json};
+use super::route::{Base, Ctx, JsonBody, created, scim_json};
 use super::service::{Found, NameLookup, ScimService, visible};
 use super::user::{ScimUser, UserMeta, last_modified};
 use super::{ScimError, patch};
@@ -201,11 +201,7 @@ pub async fn create(
     }
     let resource = resource(&svc, &found, &base, &Projection::default(), None).await?;
     let location = format!("{base}/Users/{}", found.user.user_id);
-    let mut response = scim_json(StatusCode::CREATED, resource);
-    if let Ok(value) = location.parse() {
-        response.headers_mut().insert(header::LOCATION, value);
-    }
-    Ok(response)
+    Ok(created(scim_json(StatusCode::CREATED, resource), &location))
 }
 
 /// `PUT /Users/{id}`: the resource replaces what IAM keeps.

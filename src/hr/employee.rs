@@ -141,6 +141,20 @@ pub struct Employee {
     pub from_identity_provider: bool,
     /// IAM's id of the person's user, when the caller resolved it ([`Employee::known_as`]).
     pub user_id: Option<String>,
+    /// An update changes only these memberships ([`Employee::with_group_changes`]),
+    /// read against the user's groups under its lease; `None`: `groups` is the
+    /// complete wanted list.
+    pub group_changes: Option<GroupChanges>,
+}
+
+/// Memberships an update adds and removes, leaving the user's other groups as
+/// they are (a SCIM client changes one group's members at a time).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupChanges {
+    /// Allowed groups to join.
+    pub join: Vec<GroupName>,
+    /// Allowed groups to leave.
+    pub leave: Vec<GroupName>,
 }
 
 impl Employee {
@@ -300,7 +314,15 @@ impl Employee {
             rehire: record.rehire.unwrap_or(false),
             from_identity_provider: false,
             user_id: None,
+            group_changes: None,
         })
+    }
+
+    /// The same employee, whose update changes only `changes`' memberships
+    /// (none when empty), not the whole list of its groups.
+    pub fn with_group_changes(mut self, changes: GroupChanges) -> Self {
+        self.group_changes = Some(changes);
+        self
     }
 
     /// The same employee, known to be the IAM user with id `user_id` (see

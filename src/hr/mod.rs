@@ -9,7 +9,7 @@ mod tags;
 
 pub use crate::identity::{FieldError, FieldWarning};
 pub use address::{Email, mask_email, mask_emails_in};
-pub use employee::{Employee, EmployeeRecord, MAX_GROUPS};
+pub use employee::{Employee, EmployeeRecord, GroupChanges, MAX_GROUPS};
 pub use iam_names::{GroupName, UserPath, Username};
 pub use leaver::{Leaver, LeaverRecord, parse_rfc3339};
 pub use request::{

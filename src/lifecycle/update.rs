@@ -7,8 +7,9 @@
 //!   `ScimExternalId` and `ScimDisplayName`) are removed when the record no
 //!   longer has them. The marker and status tags are
 //!   never changed; other tags (e.g. access-key descriptions) stay.
-//! - Groups: `groups` is the complete wanted list within `ALLOWED_GROUPS`; groups
-//!   outside the allow-list are left alone.
+//! - Groups: `groups` is the complete wanted list within `ALLOWED_GROUPS`, or,
+//!   for a SCIM client's membership change, only the memberships it names
+//!   (`Employee::group_changes`); groups outside the allow-list are left alone.
 //! - An email change rewrites `EmailSha256` only when the user was recognised by
 //!   its `EmployeeId` (see [`crate::identity::ownership::Person::recognise`]).
 //!
@@ -95,27 +96,34 @@ impl Changes {
         .filter_map(|own| user.tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(own)))
         .map(|(key, _)| key.clone())
         .collect();
-        let join = employee
-            .groups
-            .iter()
-            .filter(|wanted| {
-                !groups
-                    .iter()
-                    .any(|g| g.eq_ignore_ascii_case(wanted.as_str()))
-            })
-            .cloned()
-            .collect();
-        let leave = groups
-            .iter()
-            .filter(|g| config.is_allowed_group(g))
-            .filter(|g| {
-                !employee
-                    .groups
-                    .iter()
-                    .any(|w| w.as_str().eq_ignore_ascii_case(g))
-            })
-            .cloned()
-            .collect();
+        let named = |list: &[GroupName], name: &str| {
+            list.iter().any(|g| g.as_str().eq_ignore_ascii_case(name))
+        };
+        let missing = |wanted: &[GroupName]| -> Vec<GroupName> {
+            wanted
+                .iter()
+                .filter(|w| !groups.iter().any(|g| g.eq_ignore_ascii_case(w.as_str())))
+                .cloned()
+                .collect()
+        };
+        let allowed = groups.iter().filter(|g| config.is_allowed_group(g));
+        let (join, leave) = match &employee.group_changes {
+            // Only these memberships, against the groups read under the lease.
+            Some(changes) => (
+                missing(&changes.join),
+                allowed
+                    .filter(|g| named(&changes.leave, g))
+                    .cloned()
+                    .collect(),
+            ),
+            None => (
+                missing(&employee.groups),
+                allowed
+                    .filter(|g| !named(&employee.groups, g))
+                    .cloned()
+                    .collect(),
+            ),
+        };
         Self {
             set_tags,
             remove_tags,
@@ -331,5 +339,68 @@ impl Updater {
                 .map_err(|e| (Step::UpdateTags, e))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hr::{EmployeeRecord, GroupChanges};
+    use crate::test_fixtures::config;
+
+    fn user() -> ExistingUser {
+        ExistingUser {
+            arn: "arn:aws:iam::123456789012:user/employees/jane".into(),
+            user_id: "AIDAJANE".into(),
+            created_at: 0,
+            path: "/employees/".into(),
+            tags: vec![(MANAGED_BY_TAG.into(), MANAGED_BY_VALUE.into())],
+            password_last_used: None,
+        }
+    }
+
+    /// A SCIM client's membership change names one group: the others, read
+    /// under the lease, stay (a full list read before it could undo a later change).
+    #[test]
+    fn group_changes_touch_only_the_groups_they_name() {
+        let config = config(None);
+        let record = EmployeeRecord {
+            email: "jane@example.com".into(),
+            username: Some("jane".into()),
+            ..EmployeeRecord::default()
+        };
+        let employee = Employee::parse(&record, &config.allowed_groups).unwrap();
+        let now_in = vec![
+            "developers".to_string(),
+            "readers".to_string(),
+            "admins".to_string(),
+        ];
+        let leave_developers = employee.clone().with_group_changes(GroupChanges {
+            join: Vec::new(),
+            leave: vec![GroupName::parse("Developers").unwrap()],
+        });
+        let changes = Changes::between(&leave_developers, &user(), &now_in, &config);
+        assert_eq!(
+            (changes.join.len(), changes.leave.as_slice()),
+            (0, ["developers".to_string()].as_slice())
+        );
+        let join_readers = employee.clone().with_group_changes(GroupChanges {
+            join: vec![GroupName::parse("readers").unwrap()],
+            leave: Vec::new(),
+        });
+        let joined = Changes::between(&join_readers, &user(), &now_in, &config);
+        assert!(
+            joined.join.is_empty() && joined.leave.is_empty(),
+            "already a member"
+        );
+        let none = employee.clone().with_group_changes(GroupChanges::default());
+        assert!(
+            Changes::between(&none, &user(), &now_in, &config)
+                .leave
+                .is_empty()
+        );
+        // Without changes, the record's (empty) list is the wanted one: both allowed groups go.
+        let whole = Changes::between(&employee, &user(), &now_in, &config);
+        assert_eq!(whole.leave, ["developers", "readers"]);
     }
 }

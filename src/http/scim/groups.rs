@@ -18,6 +18,7 @@ use super::query::{GroupFilter, ListRequest, Projection};
 use super::route::{Base, Ctx, JsonBody, created, scim_json};
 use super::service::{Call, Found, ScimService, visible};
 use crate::aws::iam_directory::IamGroup;
+use crate::hr::{GroupChanges, GroupName};
 use scim_v2::filter::{AttrExp, CompValue, CompareOp, PatchPath, ValFilter};
 
 /// The core Group schema (RFC 7643 §8.7.1).
@@ -352,8 +353,8 @@ async fn reread(svc: &ScimService, id: &str, base: &str) -> Result<Response, Sci
 }
 
 /// Makes `wanted` the members of `existing`: the users missing join, the
-/// others leave, each by an update of that user (its lease; its other groups
-/// stay). Every id is resolved first, so an unknown one changes nothing; a
+/// others leave, each by an update of that user naming only this group (its
+/// lease, and its groups read under it: its other groups stay). Every id is resolved first, so an unknown one changes nothing; a
 /// failure stops there (a retry converges).
 async fn set_members(
     svc: &ScimService,
@@ -362,7 +363,8 @@ async fn set_members(
     wanted: &BTreeSet<String>,
 ) -> Result<(), ScimError> {
     let current = member_set(existing);
-    let group = &existing.group;
+    let name = GroupName::parse(&existing.group.name)
+        .map_err(|r| ScimError::internal(format!("the IAM group name: {r}")))?;
     let add: Vec<&String> = wanted.difference(&current).collect();
     let remove: Vec<&String> = current.difference(wanted).collect();
     let mut users: Vec<(Found, bool)> = Vec::new();
@@ -391,17 +393,18 @@ async fn set_members(
             // An offboarding already removed the user from every allowed group.
             continue;
         }
-        let mut groups: Vec<String> = svc
-            .allowed_groups_of(&found.name)
-            .await?
-            .into_iter()
-            .map(|g| g.name)
-            .filter(|n| !n.eq_ignore_ascii_case(&group.name))
-            .collect();
-        if join {
-            groups.push(group.name.clone());
-        }
-        Box::pin(svc.update(&found, &user, groups, call)).await?;
+        let changes = if join {
+            GroupChanges {
+                join: vec![name.clone()],
+                leave: Vec::new(),
+            }
+        } else {
+            GroupChanges {
+                join: Vec::new(),
+                leave: vec![name.clone()],
+            }
+        };
+        Box::pin(svc.update(&found, &user, changes, call)).await?;
     }
     Ok(())
 }

@@ -13,8 +13,8 @@ use crate::aws::dynamodb::Dynamo;
 use crate::aws::iam::{ExistingUser, Iam};
 use crate::aws::iam_directory::{DirectoryUser, IamGroup};
 use crate::hr::{
-    Employee, FieldError, GroupName, HrRequest, Leaver, OffboardingRequest, OnboardingRequest,
-    Username,
+    Employee, FieldError, GroupChanges, GroupName, HrRequest, Leaver, OffboardingRequest,
+    OnboardingRequest, Username,
 };
 use crate::http::webhook::SigningKeys;
 use crate::identity::ownership::{
@@ -261,11 +261,10 @@ impl ScimService {
     fn employee(
         &self,
         user: &ScimUser,
-        groups: Vec<String>,
         rehire: bool,
         user_id: Option<&str>,
     ) -> Result<Employee, ScimError> {
-        let record = user.record(groups, rehire)?;
+        let record = user.record(rehire)?;
         let employee = Employee::parse(&record, self.allowed_groups())
             .and_then(|e| {
                 let tags = user.identity_provider_tags();
@@ -290,7 +289,7 @@ impl ScimService {
         rehire: bool,
         call: &Call<'_>,
     ) -> Result<(), ScimError> {
-        let employee = self.employee(user, Vec::new(), rehire, None)?;
+        let employee = self.employee(user, rehire, None)?;
         let request = OnboardingRequest {
             dry_run: false,
             employees: vec![Ok(employee)],
@@ -307,15 +306,18 @@ impl ScimService {
         }
     }
 
-    /// Brings `found` in line with `user` (tags) and allowed `groups`.
+    /// Brings `found` in line with `user` (tags) and makes the membership
+    /// `changes` (none: its groups stay as they are), under its lease.
     pub async fn update(
         &self,
         found: &Found,
         user: &ScimUser,
-        groups: Vec<String>,
+        changes: GroupChanges,
         call: &Call<'_>,
     ) -> Result<(), ScimError> {
-        let employee = self.employee(user, groups, false, Some(&found.user.user_id))?;
+        let employee = self
+            .employee(user, false, Some(&found.user.user_id))?
+            .with_group_changes(changes);
         let request = OnboardingRequest {
             dry_run: false,
             employees: vec![Ok(employee)],

@@ -269,9 +269,10 @@ impl ScimUser {
         ]
     }
 
-    /// The HR record of this user with allowed `groups`, for the workflows.
-    /// Errors: no work address (the welcome email needs one).
-    pub fn record(&self, groups: Vec<String>, rehire: bool) -> Result<EmployeeRecord, ScimError> {
+    /// The HR record of this user, for the workflows: no groups (SCIM changes
+    /// memberships through `/Groups`). Errors: no work address (the welcome
+    /// email needs one).
+    pub fn record(&self, rehire: bool) -> Result<EmployeeRecord, ScimError> {
         let email = self.email.clone().ok_or_else(|| {
             ScimError::invalid_value(
                 "emails",
@@ -285,7 +286,6 @@ impl ScimUser {
             family_name: self.family_name.clone(),
             employee_id: self.employee_number.clone(),
             department: self.department.clone(),
-            groups,
             rehire: rehire.then_some(true),
             ..EmployeeRecord::default()
         })

@@ -13,7 +13,7 @@ use super::route::{Base, Ctx, JsonBody, created, scim_json};
 use super::service::{Found, NameLookup, ScimService, visible};
 use super::user::{ScimUser, UserMeta, last_modified};
 use super::{ScimError, patch};
-use crate::hr::{Username, is_valid_tag_value};
+use crate::hr::{GroupChanges, Username, is_valid_tag_value};
 
 type Svc = State<Arc<ScimService>>;
 
@@ -265,13 +265,7 @@ async fn change(
     match (current.active, wanted.active) {
         (true, _) => {
             if attributes_change {
-                let groups = svc
-                    .allowed_groups_of(&found.name)
-                    .await?
-                    .into_iter()
-                    .map(|g| g.name)
-                    .collect();
-                Box::pin(svc.update(&found, &wanted, groups, &call)).await?;
+                Box::pin(svc.update(&found, &wanted, GroupChanges::default(), &call)).await?;
                 found = read_back(svc, &found.name).await?;
             }
             if !wanted.active {
@@ -284,7 +278,7 @@ async fn change(
             found = read_back(svc, &found.name).await?;
         }
         (false, false) if attributes_change => {
-            Box::pin(svc.update(&found, &wanted, Vec::new(), &call)).await?;
+            Box::pin(svc.update(&found, &wanted, GroupChanges::default(), &call)).await?;
             found = read_back(svc, &found.name).await?;
         }
         (false, false) => {}
@@ -323,7 +317,7 @@ async fn rehire(
         ..wanted.clone()
     }) != current
     {
-        Box::pin(svc.update(found, wanted, Vec::new(), call)).await?;
+        Box::pin(svc.update(found, wanted, GroupChanges::default(), call)).await?;
     }
     Box::pin(svc.onboard(wanted, true, call)).await
 }
